@@ -1,0 +1,160 @@
+import koffi from 'koffi';
+import { Arena } from './arena.js';
+import { ChainBuffer, type ChainArg, type ChainStep } from './chain-step.js';
+import { O } from './constants.js';
+import { lastErrno, libc, symbolAddress } from './libc.js';
+import { SyscallError } from './syscall-error.js';
+
+// glibc's ucontext_t layout (x86_64 and aarch64 agree on these offsets).
+const UC_LINK = 8;
+const UC_STACK_SP = 16;
+const UC_STACK_FLAGS = 24;
+const UC_STACK_SIZE = 32;
+const CONTEXT_SIZE = process.arch === 'arm64' ? 4672 : 1024;
+// Each context runs one libc wrapper plus glibc's trampoline frame.
+const STEP_STACK = 16 * 1024;
+const CLONE_STACK = 64 * 1024;
+
+/** What the parent expects in the report pipe, in order. */
+export interface ReportSlot {
+  readonly what: string;
+  readonly tolerate: readonly string[];
+  /** Set on the slot that a checkpoint's own read(2) reports. */
+  readonly checkpoint?: string;
+}
+
+interface NativeCall {
+  readonly fn: bigint;
+  readonly args: bigint[];
+}
+
+/** The two pipes between the parent and the chain. */
+export interface ChainChannel {
+  readonly syncRead: number;
+  readonly syncWrite: number;
+  readonly reportRead: number;
+  readonly reportWrite: number;
+}
+
+export function openChannel(): ChainChannel {
+  const sync = pipe();
+  const report = pipe();
+  return { syncRead: sync[0], syncWrite: sync[1], reportRead: report[0], reportWrite: report[1] };
+}
+
+function pipe(): [number, number] {
+  const fds = [0, 0];
+  if (libc().pipe2(fds, O.CLOEXEC) !== 0) throw new SyscallError('pipe2', lastErrno());
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/**
+ * A chain compiled into native memory: one ucontext per libc call, each on its
+ * own stack, linked through uc_link so that glibc runs them back to back.
+ * A checked step is surrounded by "errno = 0" and "write(report, &errno, 4)";
+ * a checkpoint is a checked read(2) of one byte from the sync pipe.
+ */
+export class CompiledChain {
+  readonly arena: Arena;
+  readonly slots: ReportSlot[] = [];
+  readonly firstContext: bigint;
+  readonly cloneStackTop: bigint;
+  private readonly shared = new Map<ChainBuffer, bigint>();
+
+  constructor(steps: readonly ChainStep[], channel: ChainChannel) {
+    const natives: NativeCall[] = [];
+    this.arena = new Arena(estimateSize(steps));
+    const errnoAddress = errnoLocation();
+    const syncByte = this.arena.addressOf(this.arena.reserve(8));
+    const memset = symbolAddress('memset');
+    const write = symbolAddress('write');
+    const checked = (target: NativeCall) => {
+      natives.push({ fn: memset, args: [errnoAddress, 0n, 4n] });
+      natives.push(target);
+      natives.push({ fn: write, args: [BigInt(channel.reportWrite), errnoAddress, 4n] });
+    };
+    for (const step of steps) {
+      if (step.kind === 'checkpoint') {
+        checked({ fn: symbolAddress('read'), args: [BigInt(channel.syncRead), syncByte, 1n] });
+        this.slots.push({ what: `checkpoint ${step.name}`, tolerate: [], checkpoint: step.name });
+        continue;
+      }
+      if (step.kind === 'report') {
+        natives.push({ fn: write, args: [BigInt(channel.reportWrite), errnoAddress, 4n] });
+        this.slots.push({ what: step.what, tolerate: [] });
+        continue;
+      }
+      const target = { fn: symbolAddress(step.fn), args: step.args.map((a) => this.marshal(a)) };
+      if (step.report === undefined) {
+        natives.push(target);
+      } else {
+        checked(target);
+        this.slots.push({ what: step.report, tolerate: step.tolerate ?? [] });
+      }
+    }
+    this.firstContext = this.link(natives);
+    this.cloneStackTop = this.arena.addressOf(this.arena.reserve(CLONE_STACK) + CLONE_STACK);
+  }
+
+  private marshal(arg: ChainArg): bigint {
+    if (arg === null) return 0n;
+    if (typeof arg === 'bigint') return BigInt.asUintN(64, arg);
+    if (typeof arg === 'number') return BigInt.asUintN(64, BigInt(arg));
+    if (typeof arg === 'string') return this.arena.cString(arg);
+    if (arg instanceof Uint8Array) return this.arena.bytesAt(arg);
+    if (arg instanceof ChainBuffer) {
+      const known = this.shared.get(arg);
+      if (known !== undefined) return known;
+      const address = this.arena.bytesAt(arg.initial);
+      this.shared.set(arg, address);
+      return address;
+    }
+    return this.arena.cStringArray(arg);
+  }
+
+  private link(natives: readonly NativeCall[]): bigint {
+    const c = libc();
+    const offsets = natives.map(() => this.arena.reserve(CONTEXT_SIZE));
+    natives.forEach((native, i) => {
+      const ctx = offsets[i] as number;
+      if (c.getcontext(this.arena.addressOf(ctx)) !== 0) throw new SyscallError('getcontext', lastErrno());
+      const next = offsets[i + 1];
+      const stack = this.arena.reserve(STEP_STACK);
+      this.arena.writeU64(ctx + UC_LINK, next === undefined ? 0n : this.arena.addressOf(next));
+      this.arena.writeU64(ctx + UC_STACK_SP, this.arena.addressOf(stack));
+      this.arena.writeI32(ctx + UC_STACK_FLAGS, 0);
+      this.arena.writeU64(ctx + UC_STACK_SIZE, BigInt(STEP_STACK));
+      const varargs = native.args.flatMap((a) => ['uint64', a]);
+      c.makecontext(this.arena.addressOf(ctx), native.fn, native.args.length, ...varargs);
+    });
+    const first = offsets[0];
+    if (first === undefined) throw new Error('an empty call chain cannot be started');
+    return this.arena.addressOf(first);
+  }
+}
+
+function errnoLocation(): bigint {
+  // The child runs on a copy of this (the main) thread, TLS included, so its
+  // errno lives at the same address as ours.
+  return koffi.address(libc().errnoLocation());
+}
+
+function estimateSize(steps: readonly ChainStep[]): number {
+  let bytes = CLONE_STACK + 4096;
+  for (const step of steps) {
+    const contexts = step.kind === 'call' && step.report === undefined ? 1 : 3;
+    bytes += contexts * (CONTEXT_SIZE + STEP_STACK + 32);
+    if (step.kind === 'call') {
+      for (const arg of step.args) bytes += argumentSize(arg) + 16;
+    }
+  }
+  return bytes;
+}
+
+function argumentSize(arg: ChainArg): number {
+  if (typeof arg === 'string') return Buffer.byteLength(arg) + 1;
+  if (arg instanceof Uint8Array) return arg.length;
+  if (arg instanceof ChainBuffer) return arg.initial.length;
+  if (Array.isArray(arg)) return arg.reduce((n: number, s: string) => n + Buffer.byteLength(s) + 9, 8);
+  return 0;
+}

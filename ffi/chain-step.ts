@@ -1,0 +1,65 @@
+/**
+ * One step of the call chain the container's first process runs between
+ * clone(2) and execve(2). Steps are plain data: the Linux subsystems produce
+ * them (and unit tests read them); call-chain.ts turns them into native
+ * contexts.
+ *
+ * Arguments are copied into native memory when the chain is compiled:
+ * a string becomes a C string, a string[] a NULL-terminated array of C
+ * strings, a Uint8Array a block of bytes; numbers and bigints are passed as
+ * 64-bit register values; null is a NULL pointer.
+ */
+export type ChainArg = number | bigint | string | readonly string[] | Uint8Array | ChainBuffer | null;
+
+/**
+ * Native memory that several steps share: one step may read(2) into it and a
+ * later one use it as an argument. The same object always marshals to the
+ * same address.
+ */
+export class ChainBuffer {
+  constructor(readonly initial: Uint8Array) {}
+}
+
+export interface CallStep {
+  readonly kind: 'call';
+  /** A glibc function that is a plain system-call wrapper (see docs/ARCHITECTURE.md). */
+  readonly fn: string;
+  readonly args: readonly ChainArg[];
+  /**
+   * When set, the step's errno is reported to the parent, which refuses to go
+   * on past the next checkpoint if it is non-zero and not tolerated. The text
+   * names the call and its subject for the error message.
+   */
+  readonly report?: string;
+  /** errno names that count as success, e.g. EEXIST for a mkdir. */
+  readonly tolerate?: readonly string[];
+}
+
+/** The child blocks until the parent has checked everything before it. */
+export interface CheckpointStep {
+  readonly kind: 'checkpoint';
+  readonly name: string;
+}
+
+/**
+ * Report errno as it stands, without zeroing it first: for a call whose
+ * failure is only known by the fact that the chain is still running (execve).
+ */
+export interface ReportStep {
+  readonly kind: 'report';
+  readonly what: string;
+}
+
+export type ChainStep = CallStep | CheckpointStep | ReportStep;
+
+export function call(fn: string, args: readonly ChainArg[], report?: string, tolerate?: readonly string[]): CallStep {
+  return { kind: 'call', fn, args, ...(report === undefined ? {} : { report }), ...(tolerate ? { tolerate } : {}) };
+}
+
+export function checkpoint(name: string): CheckpointStep {
+  return { kind: 'checkpoint', name };
+}
+
+export function reportErrno(what: string): ReportStep {
+  return { kind: 'report', what };
+}

@@ -1,0 +1,70 @@
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { lastErrno, libc } from './libc.js';
+import { errnoName, SyscallError } from './syscall-error.js';
+
+/**
+ * The calls tsrun makes on the host from the Node process itself (the
+ * container's own steps go through the call chain instead). Subsystems take
+ * this interface so unit tests can record the calls instead of making them.
+ */
+export interface HostKernel {
+  /** Write a whole file (procfs, cgroupfs): one write(2), as the kernel expects. */
+  writeFile(path: string, data: string, field?: string): void;
+  readFile(path: string): string;
+  mkdirp(path: string): void;
+  rmdir(path: string): void;
+  prlimit(pid: number, resource: number, soft: bigint, hard: bigint, field: string): void;
+  kill(pid: number, signal: number): void;
+}
+
+export const hostKernel: HostKernel = {
+  writeFile(path, data, field) {
+    try {
+      writeFileSync(path, data);
+    } catch (error) {
+      throw fromNodeError('write', error, path, field);
+    }
+  },
+  readFile(path) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw fromNodeError('read', error, path);
+    }
+  },
+  mkdirp(path) {
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (error) {
+      throw fromNodeError('mkdir', error, path);
+    }
+  },
+  rmdir(path) {
+    try {
+      rmdirSync(path);
+    } catch (error) {
+      throw fromNodeError('rmdir', error, path);
+    }
+  },
+  prlimit(pid, resource, soft, hard, field) {
+    const limits = new BigUint64Array([soft, hard]);
+    if (libc().prlimit(pid, resource, limits, null) !== 0) {
+      const errno = lastErrno();
+      const hint =
+        errnoName(errno) === 'EPERM'
+          ? 'raising a hard limit above the current one needs CAP_SYS_RESOURCE, which tsrun does not have here; lower the hard limit'
+          : undefined;
+      throw new SyscallError('prlimit', errno, field, hint);
+    }
+  },
+  kill(pid, signal) {
+    if (libc().kill(pid, signal) !== 0) throw new SyscallError('kill', lastErrno(), `pid ${pid}`);
+  },
+};
+
+function fromNodeError(call: string, error: unknown, path: string, field?: string): Error {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e.errno !== 'number') return e;
+  const subject = field === undefined ? path : `${path} (${field})`;
+  return new SyscallError(call, -e.errno, subject);
+}

@@ -1,0 +1,61 @@
+import koffi from 'koffi';
+
+/**
+ * The glibc functions tsrun calls from the Node process itself. Loaded on
+ * first use so that commands which never touch the kernel directly (state,
+ * list, spec) do not pay for koffi.
+ *
+ * Pointers are passed as bigint addresses of native memory (see arena.ts) or
+ * as Buffers; every function returns the raw libc result and callers read
+ * errno through koffi.errno() right after the call (see checked.ts).
+ */
+function bind() {
+  const lib = koffi.load('libc.so.6');
+  const f = (decl: string) => lib.func(decl);
+  return {
+    dlsym: f('void *dlsym(void *handle, const char *name)'),
+    malloc: f('void *malloc(size_t size)'),
+    free: f('void free(void *ptr)'),
+    getcontext: f('int getcontext(void *ucp)'),
+    makecontext: f('void makecontext(void *ucp, void *fn, int argc, ...)'),
+    clone: f('int clone(void *fn, void *stack, int flags, void *arg, ...)'),
+    errnoLocation: f('int *__errno_location(void)'),
+    pthreadSigmask: f('int pthread_sigmask(int how, void *set, void *oldset)'),
+    pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
+    read: f('long read(int fd, _Out_ uint8_t *buf, size_t count)'),
+    write: f('long write(int fd, const uint8_t *buf, size_t count)'),
+    close: f('int close(int fd)'),
+    open: f('int open(const char *path, int flags, ...)'),
+    fcntl: f('int fcntl(int fd, int cmd, ...)'),
+    flock: f('int flock(int fd, int operation)'),
+    mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
+    kill: f('int kill(int pid, int sig)'),
+    waitpid: f('int waitpid(int pid, _Out_ int *status, int options)'),
+    prlimit: f('int prlimit(int pid, int resource, const uint64_t *newLimit, _Out_ uint64_t *oldLimit)'),
+    syscall: f('long syscall(long number, ...)'),
+    getpid: f('int getpid(void)'),
+    setns: f('int setns(int fd, int nstype)'),
+    unshare: f('int unshare(int flags)'),
+  };
+}
+
+export type Libc = ReturnType<typeof bind>;
+
+let bound: Libc | undefined;
+
+export function libc(): Libc {
+  bound ??= bind();
+  return bound;
+}
+
+/** The errno left by the last libc call on this thread. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/** The address of a libc function, for the call chain. */
+export function symbolAddress(name: string): bigint {
+  const ptr = libc().dlsym(null, name);
+  if (ptr === null) throw new Error(`dlsym: glibc has no symbol ${name}`);
+  return koffi.address(ptr);
+}

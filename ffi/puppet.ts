@@ -1,0 +1,200 @@
+import { CompiledChain, openChannel, type ChainChannel, type ReportSlot } from './call-chain.js';
+import type { ChainStep } from './chain-step.js';
+import { SIG_BLOCK, SIG_SETMASK, SIGCHLD } from './constants.js';
+import { lastErrno, libc, symbolAddress } from './libc.js';
+import { errnoName, SyscallError } from './syscall-error.js';
+
+/** A step of the chain failed; `slot` says which, `errno` how. */
+export class StepFailedError extends SyscallError {
+  constructor(readonly slot: ReportSlot, errno: number, hint?: string) {
+    super(slot.what, errno, undefined, hint);
+    this.name = 'StepFailedError';
+  }
+}
+
+/**
+ * The container's first process while it is still running our call chain.
+ * The parent walks it from checkpoint to checkpoint: read the reports of the
+ * steps before the checkpoint, check them (and whatever the kernel shows in
+ * /proc/<pid>), then release it.
+ */
+export class Puppet {
+  private next = 0;
+  private exited = false;
+
+  private constructor(
+    readonly pid: number,
+    private readonly channel: ChainChannel,
+    private readonly slots: readonly ReportSlot[],
+  ) {}
+
+  /**
+   * Compile `steps` and start them in a new process made by
+   * clone(setcontext, ..., flags | SIGCHLD, first context).
+   * `buildSteps` receives the channel so that steps may name its fds.
+   */
+  static launch(cloneFlags: number, buildSteps: (channel: ChainChannel) => readonly ChainStep[]): Puppet {
+    const channel = openChannel();
+    const chain = new CompiledChain(buildSteps(channel), channel);
+    const c = libc();
+    // The child starts with the parent thread's signal mask: block everything
+    // so none of Node's handlers can run in it before the chain resets them.
+    const all = Buffer.alloc(128, 0xff);
+    const previous = Buffer.alloc(128);
+    c.pthreadSigmask(SIG_BLOCK, all, previous);
+    let pid: number;
+    let errno = 0;
+    try {
+      pid = c.clone(symbolAddress('setcontext'), chain.cloneStackTop, cloneFlags | SIGCHLD, chain.firstContext);
+      errno = lastErrno();
+    } finally {
+      c.pthreadSigmask(SIG_SETMASK, previous, null);
+      // The child has its own copy of the arena now.
+      chain.arena.release();
+    }
+    c.close(channel.syncRead);
+    c.close(channel.reportWrite);
+    if (pid < 0) {
+      c.close(channel.syncWrite);
+      c.close(channel.reportRead);
+      throw new SyscallError('clone', errno, `flags 0x${cloneFlags.toString(16)}`, cloneHint(errno));
+    }
+    return new Puppet(pid, channel, chain.slots);
+  }
+
+  /** Block until the child waits at checkpoint `name`; throw on any failed step before it. */
+  reachCheckpoint(name: string): void {
+    for (;;) {
+      const slot = this.slots[this.next];
+      if (slot === undefined) throw new Error(`the chain has no checkpoint ${name}`);
+      if (slot.checkpoint === name) return;
+      this.consume(slot);
+    }
+  }
+
+  /** Let the child run on from the checkpoint it waits at. */
+  release(): void {
+    const slot = this.slots[this.next];
+    if (slot?.checkpoint === undefined) throw new Error('release() called while the child is not at a checkpoint');
+    if (libc().write(this.channel.syncWrite, Buffer.from([1]), 1) !== 1) {
+      throw new SyscallError('write', lastErrno(), 'the sync pipe', 'the container process died');
+    }
+    this.consume(slot);
+  }
+
+  /**
+   * Read the reports of the steps that are left, up to `untilSlots` of them.
+   * Returns the index of the next unread report.
+   */
+  consumeRemaining(limit = Number.POSITIVE_INFINITY): void {
+    let read = 0;
+    while (read < limit && this.next < this.slots.length) {
+      const slot = this.slots[this.next] as ReportSlot;
+      if (slot.checkpoint !== undefined) break;
+      this.consume(slot);
+      read += 1;
+    }
+  }
+
+  /** How many reports are still expected. */
+  get pendingReports(): number {
+    return this.slots.length - this.next;
+  }
+
+  /** The report slots not yet read, for the caller to describe the remaining steps. */
+  get remainingSlots(): readonly ReportSlot[] {
+    return this.slots.slice(this.next);
+  }
+
+  private consume(slot: ReportSlot): void {
+    const errno = this.readReport(slot);
+    this.next += 1;
+    if (errno !== 0 && !slot.tolerate.includes(errnoName(errno))) throw new StepFailedError(slot, errno);
+  }
+
+  private readReport(slot: ReportSlot): number {
+    const word = Buffer.alloc(4);
+    let got = 0;
+    while (got < 4) {
+      const chunk = Buffer.alloc(4 - got);
+      const n = Number(libc().read(this.channel.reportRead, chunk, chunk.length));
+      if (n < 0 && lastErrno() === 4 /* EINTR */) continue;
+      if (n <= 0) {
+        throw new Error(`the container process ended before it reported "${slot.what}" (${this.describeExit()})`);
+      }
+      chunk.copy(word, got, 0, n);
+      got += n;
+    }
+    return word.readInt32LE(0);
+  }
+
+  /**
+   * After `start`: the errno of a failed execve, or undefined once execve
+   * succeeded (the report pipe is close-on-exec, so success reads as EOF).
+   */
+  execOutcome(): number | undefined {
+    const word = Buffer.alloc(4);
+    for (;;) {
+      const n = Number(libc().read(this.channel.reportRead, word, 4));
+      if (n < 0 && lastErrno() === 4 /* EINTR */) continue;
+      if (n === 4) return word.readInt32LE(0);
+      return undefined;
+    }
+  }
+
+  /** Wait for the process to exit on a worker thread, so the event loop keeps running (signals). */
+  waitForExit(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const status = [0];
+      libc().waitpid.async(this.pid, status, 0, (error: unknown, result: number) => {
+        if (error !== null && error !== undefined) return reject(error as Error);
+        if (result !== this.pid) return reject(new Error(`waitpid(${this.pid}) returned ${result}`));
+        this.exited = true;
+        resolve(status[0] ?? 0);
+      });
+    });
+  }
+
+  /** Close our ends of the pipes; the child sees EOF / EPIPE from here on. */
+  detach(): void {
+    libc().close(this.channel.syncWrite);
+    libc().close(this.channel.reportRead);
+  }
+
+  kill(signal = 9): void {
+    if (!this.exited) libc().kill(this.pid, signal);
+  }
+
+  /** Reap the child (blocking). Returns the raw wait status. */
+  reap(): number {
+    const status = [0];
+    for (;;) {
+      const r = libc().waitpid(this.pid, status, 0);
+      if (r === this.pid) break;
+      if (r < 0 && lastErrno() !== 4) throw new SyscallError('waitpid', lastErrno(), `pid ${this.pid}`);
+    }
+    this.exited = true;
+    return status[0] ?? 0;
+  }
+
+  private describeExit(): string {
+    const status = [0];
+    const r = libc().waitpid(this.pid, status, 1 /* WNOHANG */);
+    if (r !== this.pid) return 'still running';
+    this.exited = true;
+    return describeWaitStatus(status[0] ?? 0);
+  }
+}
+
+export function describeWaitStatus(status: number): string {
+  const signal = status & 0x7f;
+  if (signal === 0) return `exit status ${(status >> 8) & 0xff}`;
+  return `killed by signal ${signal}`;
+}
+
+function cloneHint(errno: number): string | undefined {
+  if (errnoName(errno) === 'EPERM') return 'creating these namespaces needs CAP_SYS_ADMIN (or a user namespace in the config)';
+  if (errnoName(errno) === 'ENOSPC') return 'a namespace limit in /proc/sys/user/max_*_namespaces is reached';
+  if (errnoName(errno) === 'EINVAL') return 'the kernel refused this combination of namespace flags';
+  return undefined;
+}

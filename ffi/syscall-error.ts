@@ -1,0 +1,35 @@
+import { getSystemErrorMap } from 'node:util';
+
+// Node knows every errno's name and message; we only invert its table once.
+const systemErrors = getSystemErrorMap();
+
+/** The symbolic name of an errno value, e.g. 2 -> "ENOENT". */
+export function errnoName(errno: number): string {
+  return systemErrors.get(-errno)?.[0] ?? `errno ${errno}`;
+}
+
+/** The libc message of an errno value, e.g. 2 -> "no such file or directory". */
+export function errnoMessage(errno: number): string {
+  return systemErrors.get(-errno)?.[1] ?? 'unknown error';
+}
+
+/**
+ * A failed system call, reported the way an operator needs it: which call, on
+ * what (path, fd, value or config field), which errno, and what to do about it.
+ */
+export class SyscallError extends Error {
+  readonly code: string;
+
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly subject?: string,
+    readonly hint?: string,
+  ) {
+    const on = subject === undefined ? '' : ` ${subject}`;
+    const advice = hint === undefined ? '' : `: ${hint}`;
+    super(`${syscall}${on}: ${errnoName(errno)} (${errnoMessage(errno)})${advice}`);
+    this.name = 'SyscallError';
+    this.code = errnoName(errno);
+  }
+}

@@ -1,0 +1,67 @@
+// Reading and checking a bundle's config.json: JSON syntax, then the schema
+// (ahead-of-time compiled by src/config/schema/compile.mjs, see `npm run
+// build`), then the semantic rules. Every problem found at a stage is reported
+// together; a later stage only runs once the earlier ones passed, because the
+// semantic rules rely on the shapes the schema guarantees.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, formatProblem } from './config-error.js';
+import { validate as matchesSchema } from './generated/config-validator.js';
+import { findJsonSyntaxError } from './json-syntax.js';
+import { describeSchemaErrors } from './schema-errors.js';
+import { checkSemanticRules } from './semantic-rules.js';
+import type { Spec } from './types.js';
+
+const CONFIG_FILE = 'config.json';
+
+export interface ValidateOptions {
+  /** Receives each warning as one formatted line; by default they go to stderr. */
+  onWarning?: (line: string) => void;
+}
+
+function printWarning(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
+}
+
+/** Checks a parsed config.json; returns it typed, or throws a ConfigError listing every problem. */
+export function validateSpec(value: unknown, options: ValidateOptions = {}): Spec {
+  if (!matchesSchema(value)) {
+    throw new ConfigError(CONFIG_FILE, describeSchemaErrors(matchesSchema.errors ?? []));
+  }
+  const { errors, warnings } = checkSemanticRules(value);
+  const warn = options.onWarning ?? printWarning;
+  for (const warning of warnings) warn(formatProblem(CONFIG_FILE, warning));
+  if (errors.length > 0) throw new ConfigError(CONFIG_FILE, errors);
+  return value;
+}
+
+/** Reads and checks `<bundleDir>/config.json`. */
+export function loadSpec(bundleDir: string, options: ValidateOptions = {}): Spec {
+  const path = join(bundleDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message;
+    throw new ConfigError(CONFIG_FILE, [
+      { location: '', message: `cannot read ${path}: ${reason}; is ${bundleDir} a bundle? (tsrun spec writes a config.json)` },
+    ]);
+  }
+  return validateSpec(parseJson(text), options);
+}
+
+function parseJson(text: string): unknown {
+  // Editors on some systems save a byte-order mark, which JSON.parse refuses.
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (error) {
+    const where = findJsonSyntaxError(body);
+    throw new ConfigError(CONFIG_FILE, [
+      where === undefined
+        ? { location: '', message: `is not valid JSON: ${(error as Error).message}` }
+        : { location: `line ${where.line}, column ${where.column}`, message: `is not valid JSON: ${where.message}` },
+    ]);
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { HostKernel } from '../../../ffi/host-kernel.js';
+import type { LinuxResources, Spec } from '../../config/types.js';
+import { readMountInfo } from '../mountinfo.js';
+
+/**
+ * Where cgroup2 is mounted: /sys/fs/cgroup on a pure cgroup v2 host, or the
+ * "unified" tree of a hybrid host (where v1 controllers keep memory, cpu...).
+ */
+export function cgroup2Mount(): string {
+  const mount = readMountInfo().find((m) => m.fsType === 'cgroup2');
+  if (mount === undefined) {
+    throw new Error('no cgroup2 filesystem is mounted on this host; tsrun manages cgroup v2 only (mount cgroup2 on /sys/fs/cgroup)');
+  }
+  return mount.mountPoint;
+}
+
+/** The cgroup of the calling process, relative to the cgroup2 root ("0::/path" in /proc/self/cgroup). */
+export function ownCgroup(): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  return line?.slice(3) ?? '/';
+}
+
+/**
+ * The container's cgroup directory, from linux.cgroupsPath: absolute paths
+ * are taken from the cgroup2 root, relative ones from the caller's own
+ * cgroup, and no path means /<id> as with runc.
+ */
+export function cgroupDirectory(spec: Spec, id: string, systemd: boolean): string {
+  const root = cgroup2Mount();
+  const configured = spec.linux?.cgroupsPath;
+  if (systemd || (configured !== undefined && /^[^/]*:[^/]*:[^/]*$/.test(configured))) {
+    return join(root, systemdPath(configured ?? `:tsrun:${id}`, id));
+  }
+  if (configured === undefined || configured === '') return join(root, id);
+  if (isAbsolute(configured)) return join(root, configured);
+  return join(root, ownCgroup(), configured);
+}
+
+/**
+ * The cgroupfs path systemd would give "slice:prefix:name": each dash in the
+ * slice name nests a parent slice (a-b.slice lives in a.slice), and the
+ * unit is "<prefix>-<name>.scope". tsrun writes the path directly; it does
+ * not ask systemd over D-Bus (see docs/ARCHITECTURE.md).
+ */
+export function systemdPath(cgroupsPath: string, id: string): string {
+  const [slice = '', prefix = '', name = ''] = cgroupsPath.split(':');
+  const sliceName = slice === '' ? 'system.slice' : slice;
+  if (!sliceName.endsWith('.slice')) throw new Error(`linux.cgroupsPath: "${slice}" is not a systemd slice name (it must end in .slice)`);
+  const parts = sliceName.slice(0, -'.slice'.length).split('-');
+  const nested = parts.map((_, i) => `${parts.slice(0, i + 1).join('-')}.slice`);
+  if (sliceName === '-.slice') nested.length = 0;
+  const unit = name.endsWith('.slice') ? name : `${prefix === '' ? '' : `${prefix}-`}${name === '' ? id : name}.scope`;
+  return join('/', ...nested, unit);
+}
+
+/** Create the container's cgroup (and parents) and move `pid` into it. */
+export function joinCgroup(kernel: HostKernel, dir: string, pid: number): void {
+  kernel.mkdirp(dir);
+  kernel.writeFile(join(dir, 'cgroup.procs'), String(pid), 'linux.cgroupsPath');
+}
+
+/** Remove the container's cgroup; a cgroup that is already gone is fine. */
+export function removeCgroup(kernel: HostKernel, dir: string): void {
+  if (existsSync(dir)) kernel.rmdir(dir);
+}
+
+/**
+ * Resource limits belong to the cgroup v2 manager (tracked separately);
+ * until a limit is enforced it is refused, never silently ignored.
+ * Device rules are enforced (BPF, see device-cgroup.ts).
+ */
+export function refuseUnenforcedResources(resources: LinuxResources | undefined): void {
+  if (resources === undefined) return;
+  const requested = Object.entries(resources)
+    .filter(([key, value]) => key !== 'devices' && !isEmpty(value))
+    .map(([key]) => `linux.resources.${key}`);
+  if (requested.length > 0) {
+    throw new Error(
+      `${requested.join(', ')}: tsrun does not enforce cgroup resource limits yet; remove these fields ` +
+        '(a limit that is not enforced would be a silent lie)',
+    );
+  }
+}
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.values(value as object).every(isEmpty);
+  return false;
+}

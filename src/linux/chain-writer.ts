@@ -1,0 +1,74 @@
+import { call, checkpoint, reportErrno, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
+import { O, RESOLVE } from '../../ffi/constants.js';
+import { SYS } from '../../ffi/syscall-numbers.js';
+import { FdTable } from './fd-table.js';
+
+type Syscall = keyof typeof SYS;
+
+/**
+ * Appends chain steps and keeps the planned fd table in step with them, so
+ * that a planner can write "open this, mount onto it, close it" and get the
+ * fd numbers the kernel will hand out.
+ */
+export class ChainWriter {
+  readonly steps: ChainStep[] = [];
+
+  constructor(readonly fds: FdTable) {}
+
+  /** An unchecked call: its failure is not reported (use for best-effort resets). */
+  call(fn: string, args: readonly ChainArg[]): void {
+    this.steps.push(call(fn, args));
+  }
+
+  /** A call whose errno is reported and checked at the next checkpoint. */
+  check(what: string, fn: string, args: readonly ChainArg[], tolerate?: readonly string[]): void {
+    this.steps.push(call(fn, args, what, tolerate));
+  }
+
+  /** A raw syscall(2), checked. */
+  sys(what: string, name: Syscall, args: readonly ChainArg[], tolerate?: readonly string[]): void {
+    this.check(what, 'syscall', [SYS[name], ...args], tolerate);
+  }
+
+  checkpoint(name: string): void {
+    this.steps.push(checkpoint(name));
+  }
+
+  /** Report errno as the previous unchecked call left it. */
+  reportErrno(what: string): void {
+    this.steps.push(reportErrno(what));
+  }
+
+  /**
+   * openat2(dirFd, path, flags, RESOLVE_IN_ROOT): `path` resolves as if dirFd
+   * were "/", so no symlink in the container's rootfs can lead outside it.
+   */
+  openInRoot(what: string, dirFd: number, path: string, flags: number, mode = 0): number {
+    const how = Buffer.alloc(24);
+    how.writeBigUInt64LE(BigInt(flags | O.CLOEXEC), 0);
+    how.writeBigUInt64LE(BigInt(mode), 8);
+    how.writeBigUInt64LE(BigInt(RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS), 16);
+    this.sys(what, 'openat2', [dirFd, relative(path), how, how.length]);
+    return this.fds.open();
+  }
+
+  open(what: string, path: string, flags: number, mode = 0): number {
+    this.check(what, 'open', [path, flags | O.CLOEXEC, mode]);
+    return this.fds.open();
+  }
+
+  close(fd: number): void {
+    this.check(`close(${fd})`, 'close', [fd]);
+    this.fds.close(fd);
+  }
+}
+
+/** The path of an fd through procfs, for calls that take no dirfd (mount). */
+export function fdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
+function relative(path: string): string {
+  const trimmed = path.replace(/^\/+/, '');
+  return trimmed === '' ? '.' : trimmed;
+}

@@ -1,0 +1,140 @@
+import type { ChainChannel } from '../../ffi/call-chain.js';
+import type { ChainStep } from '../../ffi/chain-step.js';
+import { CLONE, MS, O, PR } from '../../ffi/constants.js';
+import type { Spec } from '../config/types.js';
+import { ChainWriter } from './chain-writer.js';
+import { closeRangesExcept, FdTable } from './fd-table.js';
+import type { MountInfoEntry } from './mountinfo.js';
+import { NAMESPACES, type NamespacePlan } from './namespaces.js';
+import { planIdentity } from './plan-identity.js';
+import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
+import { planExec } from './process/plan-exec.js';
+import { planDevices } from './rootfs/plan-devices.js';
+import { planFinish } from './rootfs/plan-finish.js';
+import { planMounts } from './rootfs/plan-mounts.js';
+import { planPivot } from './rootfs/plan-pivot.js';
+import type { RootfsContext } from './rootfs/rootfs-context.js';
+
+const SIGKILL = 9;
+
+/** Everything the planner needs to know that is not in config.json. */
+export interface InitPlanInput {
+  readonly spec: Spec;
+  readonly bundle: string;
+  readonly rootfs: string;
+  readonly namespaces: NamespacePlan;
+  /** fds (open in the parent, inherited) of namespaces joined by path, by type. */
+  readonly joinFds: ReadonlyMap<string, number>;
+  readonly fifoFd: number;
+  readonly preservedFds: number;
+  readonly channel: ChainChannel;
+  readonly lastCap: number;
+  readonly signalsToReset: readonly number[];
+  readonly hostMounts: readonly MountInfoEntry[];
+  readonly noPivot: boolean;
+  /** The executable, resolved against the container's PATH, absolute. */
+  readonly executable: string;
+}
+
+export interface InitPlan {
+  readonly steps: readonly ChainStep[];
+  readonly credentials: ExpectedCredentials;
+}
+
+/**
+ * The container process's whole life before execve, as chain steps. The
+ * parent meets it at these checkpoints:
+ * - "spawned": nothing done yet; the parent writes id maps, time offsets,
+ *   joins the cgroup, sets rlimits and oom_score_adj.
+ * - "isolated": namespaces entered and "/" made a slave of the host, so no
+ *   mount from here on can reach the host.
+ * - "mounted": every mount and device in place, not pivoted yet
+ *   (createContainer hooks run here).
+ * - "ready": pivoted, identity and credentials set; the parent checks
+ *   /proc/<pid>/status before the process waits for `tsrun start`.
+ */
+export function planInit(input: InitPlanInput): InitPlan {
+  const { spec, channel } = input;
+  const proc = spec.process;
+  if (proc === undefined) throw new Error('config.json: process is required to create a container');
+  if (!input.namespaces.has('mount') || input.joinFds.has('mount')) {
+    throw new Error('linux.namespaces: tsrun needs a new mount namespace (add {"type": "mount"})');
+  }
+  const chainFds = [channel.syncRead, channel.reportWrite];
+  const kept = [0, 1, 2, ...range(3, input.preservedFds), input.fifoFd, ...chainFds, ...input.joinFds.values()];
+  const fds = new FdTable(kept);
+  const w = new ChainWriter(fds);
+
+  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  // Drop every fd Node had open (and the parent's ends of our pipes), so
+  // that from here on each open(2) returns a number the planner predicted.
+  for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
+    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
+  }
+  if (input.namespaces.has('time') && !input.joinFds.has('time')) {
+    // CLONE_NEWTIME does not fit clone(2)'s flags; the process enters the
+    // new time namespace at execve, after the parent wrote its offsets.
+    w.check('unshare(CLONE_NEWTIME)', 'unshare', [CLONE.NEWTIME]);
+  }
+  w.checkpoint('spawned');
+
+  for (const [type, fd] of input.joinFds) {
+    const info = NAMESPACES[type as keyof typeof NAMESPACES];
+    w.check(`setns ${type} namespace (linux.namespaces path)`, 'setns', [fd, info.flag]);
+    w.close(fd);
+  }
+  if (input.namespaces.newUser) {
+    // Become root of the new user namespace: files the setup creates must
+    // have an owner that is mapped inside it.
+    w.sys('setresgid 0 in the new user namespace', 'setresgid', [0, 0, 0]);
+    w.sys('setresuid 0 in the new user namespace', 'setresuid', [0, 0, 0]);
+  }
+  if (input.namespaces.has('cgroup') && !input.joinFds.has('cgroup')) {
+    // Created only now, so that its root is the container's own cgroup.
+    w.check('unshare(CLONE_NEWCGROUP)', 'unshare', [CLONE.NEWCGROUP]);
+  }
+  w.call('umask', [0]);
+  w.check('make / a recursive slave of the host', 'mount', [null, '/', null, MS.SLAVE | MS.REC, null]);
+  w.checkpoint('isolated');
+
+  w.check(`bind the rootfs ${input.rootfs} onto itself`, 'mount', [input.rootfs, input.rootfs, null, MS.BIND | MS.REC, null]);
+  const rootFd = w.open(`open the rootfs ${input.rootfs}`, input.rootfs, O.PATH | O.DIRECTORY);
+  const user = proc.user ?? {};
+  const ctx: RootfsContext = {
+    spec,
+    bundle: input.bundle,
+    rootfs: input.rootfs,
+    rootFd,
+    userns: input.namespaces.newUser,
+    owner: { uid: user.uid ?? 0, gid: user.gid ?? 0 },
+    hostMounts: input.hostMounts,
+    writer: w,
+  };
+  planMounts(ctx);
+  planDevices(ctx);
+  w.checkpoint('mounted');
+
+  planPivot(ctx, input.noPivot);
+  planFinish(ctx);
+  planIdentity(spec, w);
+  const setgroupsAllowed = !input.namespaces.newUser || (spec.linux?.gidMappings ?? []).length > 0;
+  const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
+  planExec(
+    {
+      path: input.executable,
+      args: proc.args ?? [],
+      env: proc.env ?? [],
+      preservedFds: input.preservedFds,
+      fifoFd: input.fifoFd,
+      chainFds,
+      signalsToReset: input.signalsToReset,
+    },
+    w,
+    fds,
+  );
+  return { steps: w.steps, credentials };
+}
+
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}

@@ -1,0 +1,91 @@
+import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { isAbsolute, join, posix } from 'node:path';
+import type { Mount, Process } from '../../config/types.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Resolve process.args[0] the way execvp would inside the container, but
+ * from the host and before the container exists, so that a missing binary
+ * is a `create` error (as with runc) rather than a silent exit 127 later.
+ * The chain needs the answer before clone(2): it is baked into its steps.
+ */
+export function findExecutable(proc: Process, rootfs: string, mounts: readonly Mount[], bundle: string): string {
+  const name = proc.args?.[0];
+  if (name === undefined || name === '') throw new Error('process.args: the container needs a command (args[0])');
+  if (name.includes('/')) {
+    const path = posix.resolve(proc.cwd ?? '/', name);
+    if (!isExecutable(hostPath(path, rootfs, mounts, bundle))) {
+      throw new Error(`process.args[0]: exec: "${name}": no such executable file in the container's rootfs (${path})`);
+    }
+    return path;
+  }
+  const envPath = (proc.env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  for (const dir of envPath.split(':')) {
+    const candidate = posix.join(posix.resolve('/', proc.cwd ?? '/', dir === '' ? '.' : dir), name);
+    if (isExecutable(hostPath(candidate, rootfs, mounts, bundle))) return candidate;
+  }
+  throw new Error(`process.args[0]: exec: "${name}": executable file not found in $PATH (${envPath})`);
+}
+
+function isExecutable(path: string | undefined): boolean {
+  if (path === undefined) return false;
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The host path behind a container path: through the bind mount that covers
+ * it if any, else through the rootfs, with symlinks resolved as if the
+ * rootfs were "/" (an absolute link never leaves it).
+ */
+function hostPath(path: string, rootfs: string, mounts: readonly Mount[], bundle: string): string | undefined {
+  const resolved = resolveInRoot(rootfs, path);
+  if (resolved === undefined) return undefined;
+  const bind = [...mounts]
+    .reverse()
+    .find((m) => isBind(m) && (resolved.inside === m.destination || resolved.inside.startsWith(`${m.destination}/`)));
+  if (bind?.source === undefined) return resolved.host;
+  const source = isAbsolute(bind.source) ? bind.source : join(bundle, bind.source);
+  return join(source, resolved.inside.slice(bind.destination.length));
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** Walk `path` component by component under `root`, following symlinks inside it. */
+export function resolveInRoot(root: string, path: string): { inside: string; host: string } | undefined {
+  let pending = path.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const [part, ...rest] = pending as [string, ...string[]];
+    pending = rest;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    let stat;
+    try {
+      stat = lstatSync(host);
+    } catch {
+      return undefined;
+    }
+    if (stat.isSymbolicLink()) {
+      links += 1;
+      if (links > 40) return undefined;
+      const target = readlinkSync(host);
+      if (isAbsolute(target)) done.length = 0;
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      continue;
+    }
+    done.push(part);
+  }
+  return { inside: `/${done.join('/')}`, host: join(root, ...done) };
+}

@@ -1,0 +1,61 @@
+import { ChainBuffer } from '../../../ffi/chain-step.js';
+import { F_SETFD, O, SIG_DFL, SIG_SETMASK } from '../../../ffi/constants.js';
+import { SYS } from '../../../ffi/syscall-numbers.js';
+import type { ChainWriter } from '../chain-writer.js';
+import { closeRangesExcept, type FdTable } from '../fd-table.js';
+
+const SIGPIPE = 13;
+const SIG_IGN = 1;
+
+export interface ExecPlan {
+  /** Absolute path of the executable inside the container. */
+  readonly path: string;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  /** fds 3 .. 3+n-1 that the container keeps (--preserve-fds and LISTEN_FDS). */
+  readonly preservedFds: number;
+  /** O_PATH fd of the exec fifo, inherited from the parent. */
+  readonly fifoFd: number;
+  /** Runtime fds the chain itself still needs; all are O_CLOEXEC. */
+  readonly chainFds: readonly number[];
+  /** Signals whose disposition Node changed (caught or ignored). */
+  readonly signalsToReset: readonly number[];
+}
+
+/**
+ * The end of the chain: leave only the container's fds open, give signals
+ * back their defaults, stop at checkpoint "ready", then wait on the exec
+ * fifo for `tsrun start` and execve.
+ *
+ * The wait cannot be followed by a branch, so the byte `start` writes into
+ * the fifo is the first byte of the executable's path: if the wait fails,
+ * the path stays "\0..." and execve fails with ENOENT instead of starting
+ * the container early.
+ */
+export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
+  const firstClosed = 3 + plan.preservedFds;
+  for (const [from, to] of closeRangesExcept(firstClosed, [plan.fifoFd, ...plan.chainFds])) {
+    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
+  }
+  for (let fd = 0; fd < firstClosed; fd += 1) {
+    // Node may have opened its stdio close-on-exec; the container must keep them.
+    w.check(`keep fd ${fd} open across execve`, 'fcntl', [fd, F_SETFD, 0], fd > 2 ? [] : ['EBADF']);
+  }
+  for (const signal of plan.signalsToReset) w.call('signal', [signal, SIG_DFL]);
+  w.checkpoint('ready');
+
+  if (!plan.path.startsWith('/')) throw new Error(`the executable path ${plan.path} must be absolute here`);
+  const path = new ChainBuffer(Buffer.from(`\0${plan.path.slice(1)}\0`));
+  const fifo = fds.open();
+  w.call('open', [`/proc/self/fd/${plan.fifoFd}`, O.RDONLY | O.CLOEXEC]);
+  w.call('read', [fifo, path, 1]);
+  w.call('close', [fifo]);
+  w.call('close', [plan.fifoFd]);
+  w.call('syscall', [SYS.rt_sigprocmask, SIG_SETMASK, Buffer.alloc(8), null, 8]);
+  w.call('execve', [path, plan.args, plan.env]);
+  // Still here: execve failed. Report it even if nobody listens any more.
+  w.call('signal', [SIGPIPE, SIG_IGN]);
+  w.reportErrno(`execve ${plan.path}`);
+  w.call('syscall', [SYS.exit_group, 127]);
+}
+

@@ -1,0 +1,27 @@
+import { O } from '../../../ffi/constants.js';
+import type { RootfsContext } from './rootfs-context.js';
+
+/**
+ * Steps that create `path` (absolute, inside the container) and its missing
+ * parents, each component resolved inside the rootfs. Existing components
+ * are fine (EEXIST tolerated); the last one is a file when `file` is set,
+ * as a bind mount of a file needs.
+ */
+export function makePath(ctx: RootfsContext, path: string, file: boolean): void {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new Error(`mount destination ${path} must not contain ".."`);
+  const w = ctx.writer;
+  parts.forEach((name, i) => {
+    const parent = `/${parts.slice(0, i).join('/')}`;
+    const isLast = i === parts.length - 1;
+    const full = `${parent === '/' ? '' : parent}/${name}`;
+    if (isLast && file) {
+      const fd = w.openInRoot(`create file ${full} in the rootfs`, ctx.rootFd, full, O.CREAT | O.WRONLY | O.NOCTTY, 0o644);
+      w.close(fd);
+      return;
+    }
+    const parentFd = i === 0 ? ctx.rootFd : w.openInRoot(`open ${parent} in the rootfs`, ctx.rootFd, parent, O.PATH | O.DIRECTORY);
+    w.check(`mkdir ${full} in the rootfs`, 'mkdirat', [parentFd, name, 0o755], ['EEXIST']);
+    if (i !== 0) w.close(parentFd);
+  });
+}

@@ -1,0 +1,75 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { MS, O } from '../../../ffi/constants.js';
+import type { Mount } from '../../config/types.js';
+import { fdPath } from '../chain-writer.js';
+import { lockedFlags, mountContaining } from '../mountinfo.js';
+import { makePath } from './make-path.js';
+import { parseMountOptions } from './mount-options.js';
+import type { RootfsContext } from './rootfs-context.js';
+
+/** Steps for every entry of config.json `mounts`, in order, before pivot_root. */
+export function planMounts(ctx: RootfsContext): void {
+  (ctx.spec.mounts ?? []).forEach((mount, i) => planMount(ctx, mount, `mounts[${i}]`));
+}
+
+function planMount(ctx: RootfsContext, mount: Mount, field: string): void {
+  const options = parseMountOptions(mount.options);
+  const isBind = mount.type === 'bind' || options.bind;
+  const w = ctx.writer;
+  const dest = mount.destination;
+  const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
+  makePath(ctx, dest, isBind && !isDirectory(source, field));
+
+  const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
+  if (isBind) {
+    const flags = MS.BIND | (options.recursive ? MS.REC : 0);
+    w.check(`mount ${field}: bind ${source} on ${dest}`, 'mount', [source, fdPath(target), null, flags, null]);
+  } else {
+    const type = filesystemType(mount.type, field);
+    w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, options.flags, options.data || null]);
+  }
+  w.close(target);
+
+  // A bind mount takes its flags only on a remount of the new mount, and
+  // propagation is a separate call: both need the new mount, so reopen dest.
+  const remountFlags = isBind ? options.flags | inheritedLocks(ctx, source) : 0;
+  if (isBind && options.flags !== 0) {
+    const top = w.openInRoot(`reopen ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
+    w.check(`remount ${field} ${dest} with its options`, 'mount', [null, fdPath(top), null, MS.REMOUNT | MS.BIND | remountFlags, null]);
+    w.close(top);
+  }
+  for (const propagation of options.propagation) {
+    const top = w.openInRoot(`reopen ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
+    w.check(`set propagation of ${field} ${dest}`, 'mount', [null, fdPath(top), null, propagation, null]);
+    w.close(top);
+  }
+}
+
+function bindSource(ctx: RootfsContext, mount: Mount, field: string): string {
+  if (mount.source === undefined || mount.source === '') throw new Error(`${field}.source: a bind mount needs a source`);
+  return isAbsolute(mount.source) ? mount.source : join(ctx.bundle, mount.source);
+}
+
+function isDirectory(source: string, field: string): boolean {
+  try {
+    return statSync(source).isDirectory();
+  } catch (error) {
+    throw new Error(`${field}.source: cannot stat ${source}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * On this kernel a container gets the cgroup v2 view; a v1 "cgroup" mount
+ * request becomes cgroup2, as runc and crun do on a cgroup v2 host.
+ */
+function filesystemType(type: string | undefined, field: string): string {
+  if (type === undefined || type === '') throw new Error(`${field}.type: a non-bind mount needs a filesystem type`);
+  return type === 'cgroup' ? 'cgroup2' : type;
+}
+
+/** Flags that a user namespace may not drop when remounting a bind of `source`. */
+function inheritedLocks(ctx: RootfsContext, source: string): number {
+  if (!ctx.userns) return 0;
+  return lockedFlags(mountContaining(ctx.hostMounts, source)) & ~MS.RDONLY;
+}

@@ -1,0 +1,20 @@
+import type { Spec } from '../../config/types.js';
+import type { ChainWriter } from '../chain-writer.js';
+import type { MountInfoEntry } from '../mountinfo.js';
+
+/** What the rootfs planners share while they append steps. */
+export interface RootfsContext {
+  readonly spec: Spec;
+  readonly bundle: string;
+  /** Absolute, symlink-free host path of the container's root. */
+  readonly rootfs: string;
+  /** fd (in the container process) of the rootfs bind mount, opened O_PATH. */
+  readonly rootFd: number;
+  /** True when the container gets a new user namespace. */
+  readonly userns: boolean;
+  /** uid/gid (host values as seen inside the container) that own created device nodes. */
+  readonly owner: { uid: number; gid: number };
+  /** The host's mount table, to learn the flags a bind mount inherits. */
+  readonly hostMounts: readonly MountInfoEntry[];
+  readonly writer: ChainWriter;
+}

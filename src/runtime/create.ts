@@ -1,0 +1,103 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Puppet } from '../../ffi/puppet.js';
+import { SPEC_VERSION } from '../config/spec-version.js';
+import type { State } from '../config/types.js';
+import { loadSpec } from '../config/validate.js';
+import { assertValidId } from './container-id.js';
+import type { ContainerRecord } from './container-record.js';
+import { HookError, runHooks } from './hooks.js';
+import { launch } from './launch.js';
+import { lockContainer } from './lock.js';
+import type { CreateOptions, GlobalOptions } from './options.js';
+import { StateStore } from './state-store.js';
+import { processStartTime } from './status.js';
+
+/** `tsrun create`: the container's process exists and waits for `start`. */
+export async function create(g: GlobalOptions, o: CreateOptions): Promise<void> {
+  const created = createContainer(g, o);
+  created.puppet.detach();
+}
+
+export interface CreatedContainer {
+  readonly record: ContainerRecord;
+  readonly puppet: Puppet;
+}
+
+/**
+ * Validate, reserve the id, launch the container process and record it.
+ * Any failure undoes everything done so far, in reverse: the process is
+ * killed, its cgroup removed, the state directory deleted.
+ */
+export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedContainer {
+  assertValidId(o.id);
+  const spec = loadSpec(o.bundle);
+  const store = new StateStore(g.root);
+  store.reserve(o.id);
+  const lock = lockContainer(store, o.id);
+  const undo: Array<() => void> = [];
+  const stateFor = (pid: number, status: State['status'] = 'creating'): State => ({
+    ociVersion: SPEC_VERSION,
+    id: o.id,
+    status,
+    pid,
+    bundle: o.bundle,
+    ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+  });
+  try {
+    store.writeConfig(o.id, spec);
+    const launched = launch(o, {
+      spec,
+      fifoPath: store.fifoPath(o.id),
+      systemdCgroup: g.systemdCgroup,
+      stateFor,
+      onUndo: (action) => undo.push(action),
+    });
+    const pid = launched.puppet.pid;
+    const record: ContainerRecord = {
+      ociVersion: SPEC_VERSION,
+      id: o.id,
+      pid,
+      bundle: o.bundle,
+      ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+      pidStartTime: processStartTime(pid),
+      created: new Date().toISOString(),
+      rootfs: launched.rootfs,
+      cgroupPath: launched.cgroupPath,
+      owner: process.geteuid?.() ?? 0,
+      started: false,
+    };
+    store.write(record);
+    if (o.pidFile !== undefined) writePidFile(o.pidFile, pid);
+    return { record, puppet: launched.puppet };
+  } catch (error) {
+    for (const action of undo.reverse()) {
+      try {
+        action();
+      } catch {
+        // Best effort: the original error is the one to report.
+      }
+    }
+    if (error instanceof HookError) {
+      // config.md: after a failed prestart/createRuntime/createContainer hook
+      // the lifecycle continues at delete, which runs the poststop hooks.
+      try {
+        runHooks('poststop', spec.hooks?.poststop, stateFor(0, 'stopped'));
+      } catch {
+        // poststop failures are warnings only.
+      }
+    }
+    store.remove(o.id);
+    throw error;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Written atomically: engines poll for this file and read it at once. */
+function writePidFile(path: string, pid: number): void {
+  const absolute = resolve(path);
+  const temporary = join(dirname(absolute), `.${process.pid}.pid.tmp`);
+  writeFileSync(temporary, String(pid));
+  renameSync(temporary, absolute);
+}

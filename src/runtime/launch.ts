@@ -1,0 +1,162 @@
+import { chmodSync, closeSync, openSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostKernel } from '../../ffi/host-kernel.js';
+import { lastErrno, libc } from '../../ffi/libc.js';
+import { O } from '../../ffi/constants.js';
+import { Puppet } from '../../ffi/puppet.js';
+import { SyscallError } from '../../ffi/syscall-error.js';
+import type { Spec, State } from '../config/types.js';
+import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
+import { cgroupDirectory, joinCgroup, refuseUnenforcedResources } from '../linux/cgroups/cgroup2.js';
+import { inNamespacesOf } from '../linux/enter-namespaces.js';
+import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
+import { planInit } from '../linux/init-plan.js';
+import { readMountInfo } from '../linux/mountinfo.js';
+import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
+import { findExecutable } from '../linux/process/find-executable.js';
+import { applyRlimits } from '../linux/process/rlimits.js';
+import { verifyCredentials } from '../linux/process/verify-credentials.js';
+import { runHooks } from './hooks.js';
+import { alteredSignals, lastCapability } from './host-facts.js';
+import type { CreateOptions } from './options.js';
+
+/** A container whose process waits for `start` (or has failed and been cleaned up). */
+export interface LaunchedContainer {
+  readonly puppet: Puppet;
+  readonly cgroupPath: string;
+  readonly rootfs: string;
+}
+
+/** What launch needs besides the options: where the exec fifo is and how to describe state to hooks. */
+export interface LaunchContext {
+  readonly spec: Spec;
+  readonly fifoPath: string;
+  readonly systemdCgroup: boolean;
+  /** The OCI state hooks receive on stdin, for a given pid. */
+  readonly stateFor: (pid: number) => State;
+  /** Called as soon as each undo action exists, so a failure can roll back. */
+  readonly onUndo: (undo: () => void) => void;
+}
+
+/**
+ * Plan the container's process, start it, and walk it through its
+ * checkpoints, doing from outside everything that can be done from outside
+ * and checking what the kernel shows before letting it go on.
+ */
+export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer {
+  const { spec } = ctx;
+  const proc = spec.process;
+  if (proc === undefined) throw new Error('config.json: process is required to create a container');
+  if (proc.terminal === true) {
+    throw new Error('process.terminal: terminals are not supported by tsrun yet; set "terminal": false');
+  }
+  refuseUnenforcedResources(spec.linux?.resources);
+  const namespaces = planNamespaces(spec);
+  const rootfs = realpathSync(join(o.bundle, spec.root?.path ?? 'rootfs'));
+  const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
+  const cgroupPath = cgroupDirectory(spec, o.id, ctx.systemdCgroup);
+  const listenFds = inheritedListenFds();
+  const preservedFds = o.preserveFds + listenFds;
+  const processSpec = listenFds > 0 ? withListenEnv(spec, listenFds) : spec;
+
+  const fifoFd = makeExecFifo(ctx.fifoPath);
+  const joinFds = new Map<string, number>();
+  try {
+    for (const join of namespaces.joins) joinFds.set(join.type, openSync(join.path, 'r'));
+    const hostMounts = readMountInfo();
+    const plan = { credentials: undefined as ReturnType<typeof planInit>['credentials'] | undefined };
+    const puppet = Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), (channel) => {
+      const init = planInit({
+        spec: processSpec,
+        bundle: o.bundle,
+        rootfs,
+        namespaces,
+        joinFds,
+        fifoFd,
+        preservedFds,
+        channel,
+        lastCap: lastCapability(),
+        signalsToReset: alteredSignals(),
+        hostMounts,
+        noPivot: o.noPivot,
+        executable,
+      });
+      plan.credentials = init.credentials;
+      return init.steps;
+    });
+    ctx.onUndo(() => {
+      puppet.kill(9);
+      puppet.reap();
+    });
+    const pid = puppet.pid;
+
+    puppet.reachCheckpoint('spawned');
+    if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, process.geteuid?.() === 0);
+    writeTimeOffsets(hostKernel, pid, spec);
+    joinCgroup(hostKernel, cgroupPath, pid);
+    ctx.onUndo(() => removeCgroupQuietly(cgroupPath));
+    applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
+    applyRlimits(hostKernel, pid, proc.rlimits);
+    if (proc.oomScoreAdj !== undefined) {
+      hostKernel.writeFile(`/proc/${pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
+    }
+    puppet.release();
+
+    puppet.reachCheckpoint('isolated');
+    runHooks('prestart', spec.hooks?.prestart, ctx.stateFor(pid));
+    runHooks('createRuntime', spec.hooks?.createRuntime, ctx.stateFor(pid));
+    puppet.release();
+
+    puppet.reachCheckpoint('mounted');
+    if ((spec.hooks?.createContainer ?? []).length > 0) {
+      inNamespacesOf(pid, () => runHooks('createContainer', spec.hooks?.createContainer, ctx.stateFor(pid)));
+    }
+    puppet.release();
+
+    puppet.reachCheckpoint('ready');
+    if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials, spec);
+    puppet.release();
+    return { puppet, cgroupPath, rootfs };
+  } finally {
+    closeSync(fifoFd);
+    for (const fd of joinFds.values()) closeSync(fd);
+  }
+}
+
+/**
+ * The exec fifo: the container process blocks opening it for reading until
+ * `tsrun start` opens it for writing. Others may read, so that a container
+ * process running as any user can open it through its inherited O_PATH fd;
+ * no other user can reach it, as the state root is 0700.
+ */
+function makeExecFifo(path: string): number {
+  if (libc().mkfifo(path, 0o644) !== 0) throw new SyscallError('mkfifo', lastErrno(), path);
+  // mkfifo applies the umask; the container process, whatever its uid, must be able to open it.
+  chmodSync(path, 0o644);
+  const fd = libc().open(path, O.PATH | O.CLOEXEC);
+  if (fd < 0) throw new SyscallError('open', lastErrno(), path);
+  return fd;
+}
+
+/** systemd socket activation: fds 3.. handed to us are handed on (as runc does). */
+function inheritedListenFds(): number {
+  const count = Number(process.env.LISTEN_FDS ?? 0);
+  const pid = process.env.LISTEN_PID;
+  if (!Number.isInteger(count) || count <= 0) return 0;
+  return pid === undefined || Number(pid) === process.pid ? count : 0;
+}
+
+function withListenEnv(spec: Spec, count: number): Spec {
+  const proc = spec.process;
+  if (proc === undefined) return spec;
+  const env = [...(proc.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${count}`, 'LISTEN_PID=1'];
+  return { ...spec, process: { ...proc, env } };
+}
+
+function removeCgroupQuietly(path: string): void {
+  try {
+    hostKernel.rmdir(path);
+  } catch {
+    // Already gone, or still busy because the process is being reaped: the caller reports the original error.
+  }
+}

@@ -1,0 +1,96 @@
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { SPEC_VERSION } from '../config/spec-version.js';
+import type { Spec, State } from '../config/types.js';
+import { inNamespacesOf } from '../linux/enter-namespaces.js';
+import type { ContainerRecord } from './container-record.js';
+import { runHooks } from './hooks.js';
+import { withLock } from './lock.js';
+import type { GlobalOptions } from './options.js';
+import { StateStore } from './state-store.js';
+import { liveStatus, readProcessStat } from './status.js';
+
+/** `tsrun start`: let a created container's process execve its command. */
+export async function start(g: GlobalOptions, id: string): Promise<void> {
+  const store = new StateStore(g.root);
+  await withLock(store, id, () => {
+    const record = store.read(id);
+    const status = liveStatus(store, record);
+    if (status === 'stopped') throw new Error(`cannot start a container that has stopped`);
+    if (status !== 'created') throw new Error(`cannot start an already ${status} container`);
+    const spec = store.readConfig(id);
+    const stateOf = (s: State['status']): State => stateFrom(record, s, spec);
+    if ((spec?.hooks?.startContainer ?? []).length > 0) {
+      try {
+        inNamespacesOf(record.pid, () => runHooks('startContainer', spec?.hooks?.startContainer, stateOf('created')));
+      } catch (error) {
+        // config.md: a failed startContainer hook stops the container.
+        process.kill(record.pid, 'SIGKILL');
+        throw error;
+      }
+    }
+    releaseExecFifo(store.fifoPath(id), record.pid);
+    store.write({ ...record, started: true });
+    try {
+      runHooks('poststart', spec?.hooks?.poststart, stateOf('running'));
+    } catch (error) {
+      // config.md: a poststart failure is logged, and the container keeps running.
+      process.emitWarning((error as Error).message);
+    }
+  });
+}
+
+/**
+ * Open the exec fifo for writing and write "/": the container process,
+ * blocked opening it for reading, reads that byte as the first character
+ * of its executable's path and execs. O_NONBLOCK turns "nobody is waiting"
+ * (the process died) into ENXIO instead of a hang.
+ */
+function releaseExecFifo(path: string, pid: number): void {
+  const fd = openWhenWaiting(path, pid);
+  // (Node opens every fd close-on-exec.)
+  try {
+    writeSync(fd, '/');
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
+}
+
+/**
+ * ENXIO means no reader yet. Right after create (as in `run`) the process
+ * may still be on its way from its last checkpoint to the fifo; give it a
+ * moment while it lives, and fail clearly if it does not get there.
+ */
+function openWhenWaiting(path: string, pid: number): number {
+  const deadline = Date.now() + FIFO_WAIT_MS;
+  for (;;) {
+    try {
+      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      if (!isAlive(pid) || Date.now() > deadline) {
+        throw new Error(`the container process (pid ${pid}) is not waiting on ${path} (it was killed?); delete the container`);
+      }
+      Atomics.wait(SLEEPER, 0, 0, 2);
+    }
+  }
+}
+
+const FIFO_WAIT_MS = 5000;
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+function isAlive(pid: number): boolean {
+  const stat = readProcessStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+function stateFrom(record: ContainerRecord, status: State['status'], spec: Spec | undefined): State {
+  return {
+    ociVersion: SPEC_VERSION,
+    id: record.id,
+    status,
+    pid: record.pid,
+    bundle: record.bundle,
+    ...(spec?.annotations === undefined ? {} : { annotations: spec.annotations }),
+  };
+}
