@@ -21,6 +21,7 @@ export class StepFailedError extends SyscallError {
 export class Puppet {
   private next = 0;
   private exited = false;
+  private exitStatus: number | undefined;
 
   private constructor(
     readonly pid: number,
@@ -165,8 +166,9 @@ export class Puppet {
     if (!this.exited) libc().kill(this.pid, signal);
   }
 
-  /** Reap the child (blocking). Returns the raw wait status. */
+  /** Reap the child (blocking). Returns the raw wait status; a second call returns the first result. */
   reap(): number {
+    if (this.exitStatus !== undefined) return this.exitStatus;
     const status = [0];
     for (;;) {
       const r = libc().waitpid(this.pid, status, 0);
@@ -174,7 +176,8 @@ export class Puppet {
       if (r < 0 && lastErrno() !== 4) throw new SyscallError('waitpid', lastErrno(), `pid ${this.pid}`);
     }
     this.exited = true;
-    return status[0] ?? 0;
+    this.exitStatus = status[0] ?? 0;
+    return this.exitStatus;
   }
 
   private describeExit(): string {

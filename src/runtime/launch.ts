@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, openSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { hostKernel } from '../../ffi/host-kernel.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
 import { O } from '../../ffi/constants.js';
@@ -52,7 +52,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   }
   refuseUnenforcedResources(spec.linux?.resources);
   const namespaces = planNamespaces(spec);
-  const rootfs = realpathSync(join(o.bundle, spec.root?.path ?? 'rootfs'));
+  const rootfs = rootfsPath(o.bundle, spec.root?.path);
   const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
   const cgroupPath = cgroupDirectory(spec, o.id, ctx.systemdCgroup);
   const listenFds = inheritedListenFds();
@@ -84,17 +84,22 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       plan.credentials = init.credentials;
       return init.steps;
     });
-    ctx.onUndo(() => {
+    const stop = () => {
       puppet.kill(9);
       puppet.reap();
-    });
+    };
+    ctx.onUndo(stop);
     const pid = puppet.pid;
 
     puppet.reachCheckpoint('spawned');
     if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, process.geteuid?.() === 0);
     writeTimeOffsets(hostKernel, pid, spec);
     joinCgroup(hostKernel, cgroupPath, pid);
-    ctx.onUndo(() => removeCgroupQuietly(cgroupPath));
+    // A cgroup can only be removed once its processes are gone.
+    ctx.onUndo(() => {
+      stop();
+      removeCgroupQuietly(cgroupPath);
+    });
     applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
     applyRlimits(hostKernel, pid, proc.rlimits);
     if (proc.oomScoreAdj !== undefined) {
@@ -136,6 +141,16 @@ function makeExecFifo(path: string): number {
   const fd = libc().open(path, O.PATH | O.CLOEXEC);
   if (fd < 0) throw new SyscallError('open', lastErrno(), path);
   return fd;
+}
+
+/** root.path, relative to the bundle, as a real path (the chain needs it symlink-free). */
+function rootfsPath(bundle: string, path: string | undefined): string {
+  const configured = resolve(bundle, path ?? 'rootfs');
+  try {
+    return realpathSync(configured);
+  } catch (error) {
+    throw new Error(`root.path: ${configured}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the bundle needs its root filesystem there`);
+  }
 }
 
 /** systemd socket activation: fds 3.. handed to us are handed on (as runc does). */

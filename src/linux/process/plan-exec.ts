@@ -1,5 +1,5 @@
 import { ChainBuffer } from '../../../ffi/chain-step.js';
-import { F_SETFD, O, SIG_DFL, SIG_SETMASK } from '../../../ffi/constants.js';
+import { F_SETFD, O, PR, SIG_DFL, SIG_SETMASK } from '../../../ffi/constants.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
 import type { ChainWriter } from '../chain-writer.js';
 import { closeRangesExcept, type FdTable } from '../fd-table.js';
@@ -43,6 +43,9 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   }
   for (const signal of plan.signalsToReset) w.call('signal', [signal, SIG_DFL]);
   w.checkpoint('ready');
+  // Until now the process dies with its parent (set at the start of the
+  // chain). From here it must outlive `tsrun create` and wait for `start`.
+  w.call('prctl', [PR.SET_PDEATHSIG, 0, 0, 0, 0]);
 
   if (!plan.path.startsWith('/')) throw new Error(`the executable path ${plan.path} must be absolute here`);
   const path = new ChainBuffer(Buffer.from(`\0${plan.path.slice(1)}\0`));

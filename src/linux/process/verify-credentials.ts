@@ -9,7 +9,7 @@ import type { ExpectedCredentials } from './plan-credentials.js';
  */
 export function verifyCredentials(pid: number, expected: ExpectedCredentials, spec: Spec): void {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
   const uid = hostId(expected.uid, spec.linux?.uidMappings);
   const gid = hostId(expected.gid, spec.linux?.gidMappings);
   const problems: string[] = [];

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, when missing, everything tsrun and its tests need on a fresh
+# Debian 12 machine of this kind, as root: Debian packages, then the npm
+# dependencies (npm ci), then builds tsrun. Idempotent; prints only changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() {
+  echo "install-deps: $*" >&2
+  exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || fail "run as root: tsrun creates namespaces, mounts and cgroups"
+command -v node >/dev/null || fail "Node.js (>= 20.19) is required"
+command -v npm >/dev/null || fail "npm is required"
+
+# busybox-static: the example and test rootfs. runc and crun: the reference
+# runtimes the tests compare against.
+missing=()
+for pkg in busybox-static runc crun; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: installed ${missing[*]}"
+fi
+
+# npm ci is skipped when node_modules already matches the lock file.
+if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.tsrun-lock-stamp; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.tsrun-lock-stamp
+fi
+
+npm run --silent build
+examples/make-rootfs.sh >/dev/null

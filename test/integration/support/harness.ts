@@ -1,0 +1,127 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+export const tsrunBin = join(repoRoot, 'bin/tsrun');
+export const exampleRootfs = join(repoRoot, 'examples/rootfs');
+
+/** Why real-container tests cannot run here, or undefined when they can. */
+export function cannotRunContainers(): string | undefined {
+  if (process.getuid?.() !== 0) return 'integration tests create namespaces, mounts and cgroups: run them as root';
+  if (!existsSync(join(repoRoot, 'dist/src/cli/main.js'))) return 'tsrun is not built: run `npm run build` first';
+  if (!existsSync(join(exampleRootfs, 'bin/busybox'))) return 'no example rootfs: run examples/make-rootfs.sh first';
+  return undefined;
+}
+
+export function skipReason(): string | undefined {
+  const reason = cannotRunContainers();
+  if (reason !== undefined) console.warn(`skipping integration tests: ${reason}`);
+  return reason;
+}
+
+export interface Sandbox {
+  /** --root for this test file: a fresh directory. */
+  readonly root: string;
+  readonly dir: string;
+  tsrun(args: readonly string[], options?: { input?: string; extraFds?: number[] }): SpawnSyncReturns<string>;
+  bundle(name: string, edit: (config: ConfigObject) => void): string;
+  cleanup(): void;
+}
+
+// The config shape as JSON: tests edit it freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ConfigObject = any;
+
+export function sandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-it-'));
+  const root = join(dir, 'state');
+  let counter = 0;
+  return {
+    root,
+    dir,
+    tsrun(args, options = {}) {
+      // Files, not pipes: a created container keeps tsrun's stdout and stderr
+      // as its own, and spawnSync would wait for those pipes to close.
+      const out = join(dir, `out-${counter}`);
+      const err = join(dir, `err-${counter++}`);
+      const outFd = openSync(out, 'w+');
+      const errFd = openSync(err, 'w+');
+      try {
+        const result = spawnSync(tsrunBin, ['--root', root, ...args], {
+          encoding: 'utf8',
+          input: options.input ?? '',
+          stdio: ['pipe', outFd, errFd, ...(options.extraFds ?? [])],
+          timeout: 30_000,
+        });
+        return { ...result, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+      } finally {
+        closeSync(outFd);
+        closeSync(errFd);
+      }
+    },
+    bundle(name, edit) {
+      const bundle = join(dir, name);
+      mkdirSync(bundle, { recursive: true });
+      const config = baseConfig();
+      edit(config);
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+      return bundle;
+    },
+    cleanup() {
+      for (const id of existsSync(root) ? readdirSync(root) : []) {
+        spawnSync(tsrunBin, ['--root', root, 'delete', '--force', id], { encoding: 'utf8' });
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A container that runs as root with runc's default-like security settings. */
+export function baseConfig(): ConfigObject {
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  return {
+    ociVersion: '1.3.0',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['/bin/true'],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: true,
+    },
+    root: { path: exampleRootfs, readonly: true },
+    hostname: 'tsrun-test',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware', '/proc/scsi'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+/** Run a shell script as the container's process. */
+export function shell(config: ConfigObject, script: string): void {
+  config.process.args = ['/bin/sh', '-c', script];
+}
+
+/** The cgroup2 directory of a container path, for asserting cleanup. */
+export function cgroup2Root(): string {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.includes(' - cgroup2 '));
+  if (line === undefined) throw new Error('no cgroup2 mount on this host');
+  return line.split(' ')[4] as string;
+}

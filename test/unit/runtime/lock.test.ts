@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lockContainer, withLock } from '../../../src/runtime/lock.js';
+import { ContainerNotFoundError, StateStore } from '../../../src/runtime/state-store.js';
+import { temporaryDir } from './fixtures.js';
+
+/** Whether another process could take the lock right now (util-linux flock, non-blocking). */
+function lockableFromOutside(dir: string): boolean {
+  const result = spawnSync('flock', ['--nonblock', '--exclusive', dir, 'true']);
+  return result.status === 0;
+}
+
+function storeWith(id: string): StateStore {
+  const store = new StateStore(join(temporaryDir(), 'root'));
+  store.reserve(id);
+  return store;
+}
+
+describe('container lock', () => {
+  it('excludes other processes until released', () => {
+    const store = storeWith('c1');
+    const lock = lockContainer(store, 'c1');
+    expect(lockableFromOutside(store.dir('c1'))).toBe(false);
+    lock.release();
+    expect(lockableFromOutside(store.dir('c1'))).toBe(true);
+    expect(() => lock.release()).not.toThrow();
+  });
+
+  it('withLock holds the lock during fn and releases it when fn throws', async () => {
+    const store = storeWith('c1');
+    let heldInside = false;
+    await expect(
+      withLock(store, 'c1', async () => {
+        heldInside = !lockableFromOutside(store.dir('c1'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(heldInside).toBe(true);
+    expect(lockableFromOutside(store.dir('c1'))).toBe(true);
+  });
+
+  it('withLock returns what fn returns', async () => {
+    const store = storeWith('c1');
+    await expect(withLock(store, 'c1', () => 7)).resolves.toBe(7);
+  });
+
+  it('reports a container that does not exist', () => {
+    const store = storeWith('c1');
+    expect(() => lockContainer(store, 'nosuch')).toThrow(ContainerNotFoundError);
+  });
+});
