@@ -115,8 +115,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   w.checkpoint('mounted');
 
   planPivot(ctx, input.noPivot);
-  planFinish(ctx);
+  // sysctl writes go through /proc/sys, which the read-only paths lock next.
   planIdentity(spec, w);
+  planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || (spec.linux?.gidMappings ?? []).length > 0;
   const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
   planExec(

@@ -1,0 +1,158 @@
+import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
+
+const skip = skipReason();
+
+describe.skipIf(skip !== undefined)('config features, checked from inside and outside', () => {
+  let s: Sandbox;
+  beforeAll(() => {
+    s = sandbox();
+  });
+  afterAll(() => s.cleanup());
+
+  function runOk(name: string, edit: Parameters<Sandbox['bundle']>[1]): string {
+    const r = s.tsrun(['run', '--bundle', s.bundle(name, edit), name]);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  }
+
+  it('sets domainname, sysctl (in the container network namespace) and oom_score_adj', () => {
+    const out = runOk('ident', (c) => {
+      c.domainname = 'example.test';
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      c.process.oomScoreAdj = 321;
+      shell(c, 'cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj');
+    });
+    expect(out.trim().split('\n')).toEqual(['example.test', '1', '321']);
+    // The host's own value is untouched.
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).not.toBe('');
+  });
+
+  it('a time namespace applies linux.timeOffsets', () => {
+    const out = runOk('time', (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 172800, nanosecs: 0 } };
+      shell(c, 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime');
+    });
+    expect(out).toMatch(/monotonic\s+86400\s+0/);
+    expect(out).toMatch(/boottime\s+172800\s+0/);
+    const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split('.')[0]);
+    const inside = Number(out.trim().split('\n').pop());
+    expect(inside - hostUptime).toBeGreaterThanOrEqual(172800 - 5);
+  });
+
+  it('joins another container network and uts namespace by path', () => {
+    const first = s.bundle('ns-owner', (c) => {
+      c.hostname = 'owner';
+      shell(c, 'sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', first, 'ns-owner']).status).toBe(0);
+    const pid = JSON.parse(s.tsrun(['state', 'ns-owner']).stdout).pid as number;
+    const out = runOk('ns-joiner', (c) => {
+      c.hostname = undefined;
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) =>
+        n.type === 'network' || n.type === 'uts' ? { type: n.type, path: `/proc/${pid}/ns/${n.type === 'network' ? 'net' : 'uts'}` } : n,
+      );
+      shell(c, 'readlink /proc/self/ns/net; hostname');
+    });
+    expect(out.trim().split('\n')).toEqual([readlinkSync(`/proc/${pid}/ns/net`), 'owner']);
+    expect(s.tsrun(['delete', '--force', 'ns-owner']).status).toBe(0);
+  });
+
+  it('--no-pivot runs the container from a chroot over a moved rootfs', () => {
+    const r = s.tsrun(['run', '--no-pivot', '--bundle', s.bundle('nopivot', (c) => shell(c, 'cat /etc/motd; echo $$')), 'nopivot']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['tsrun example rootfs', '1']);
+  });
+
+  it('bind mounts a file and a directory, read-only where asked', () => {
+    const data = join(s.dir, 'data');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'hello.txt'), 'from the host\n');
+    writeFileSync(join(s.dir, 'single.conf'), 'single file\n');
+    const out = runOk('binds', (c) => {
+      c.mounts.push({ destination: '/mnt/data', type: 'bind', source: data, options: ['rbind', 'ro'] });
+      c.mounts.push({ destination: '/etc/single.conf', type: 'bind', source: join(s.dir, 'single.conf'), options: ['bind'] });
+      shell(c, 'cat /mnt/data/hello.txt /etc/single.conf; touch /mnt/data/new 2>&1; echo touch=$?');
+    });
+    expect(out).toContain('from the host');
+    expect(out).toContain('single file');
+    expect(out).toContain('touch=1');
+    expect(existsSync(join(data, 'new'))).toBe(false);
+  });
+
+  it('a symlink in the rootfs cannot send a mount destination outside it', () => {
+    // A private rootfs copy whose /escape points at a host directory.
+    const rootfs = join(s.dir, 'evil-rootfs');
+    mkdirSync(rootfs);
+    for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d));
+    symlinkSync('/work/main/examples/rootfs/bin/busybox', join(rootfs, 'bin/busybox'));
+    const hostTarget = join(s.dir, 'host-target');
+    mkdirSync(hostTarget);
+    symlinkSync(hostTarget, join(rootfs, 'escape'));
+    const r = s.tsrun(['create', '--bundle', s.bundle('evil', (c) => {
+      c.root = { path: rootfs, readonly: false };
+      c.mounts.push({ destination: '/escape/inner', type: 'tmpfs', source: 'tmpfs' });
+      c.process.args = ['/bin/busybox', 'true'];
+    }), 'evil']);
+    // Either way, nothing was created or mounted in the host directory.
+    expect(existsSync(join(hostTarget, 'inner'))).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(hostTarget);
+    if (r.status === 0) s.tsrun(['delete', '--force', 'evil']);
+  });
+
+  it('runs every hook kind with the state on stdin, createContainer inside the container namespaces', () => {
+    const log = join(s.dir, 'hooks.log');
+    const hook = (name: string) => ({
+      path: '/bin/sh',
+      args: ['sh', '-c', `{ echo "${name} $(readlink /proc/self/ns/net) $(cat)"; } >> ${log}`],
+    });
+    const bundle = s.bundle('hooks', (c) => {
+      c.hostname = 'hooked';
+      // startContainer runs after pivot_root: the log must be reachable inside too.
+      c.mounts.push({ destination: s.dir, type: 'bind', source: s.dir, options: ['bind'] });
+      c.hooks = {
+        prestart: [hook('prestart')],
+        createRuntime: [hook('createRuntime')],
+        createContainer: [hook('createContainer')],
+        startContainer: [hook('startContainer')],
+        poststart: [hook('poststart')],
+        poststop: [hook('poststop')],
+      };
+      shell(c, 'true');
+    });
+    const r = s.tsrun(['run', '--bundle', bundle, 'hooks']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+    // Runtime-namespace hooks share our network namespace; container-namespace
+    // hooks (createContainer, startContainer) run in the container's.
+    const hostNet = readlinkSync('/proc/self/ns/net');
+    const nets = lines.map((l) => l.split(' ')[1]);
+    expect([nets[0], nets[1], nets[4], nets[5]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
+    expect(nets[2]).not.toBe(hostNet);
+    expect(nets[3]).toBe(nets[2]);
+    const state = (i: number) => JSON.parse(lines[i]?.split(' ').slice(2).join(' ') ?? '{}');
+    expect(state(0)).toMatchObject({ id: 'hooks', status: 'creating', bundle });
+    expect(state(0).pid).toBeGreaterThan(0);
+    expect(state(4)).toMatchObject({ status: 'running' });
+    expect(state(5)).toMatchObject({ status: 'stopped' });
+  });
+
+  it('a failing createRuntime hook fails create, runs poststop, and leaves nothing', () => {
+    const log = join(s.dir, 'failhook.log');
+    const bundle = s.bundle('failhook', (c) => {
+      c.hooks = {
+        createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo boom >&2; exit 3'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${log}`] }],
+      };
+    });
+    const r = s.tsrun(['create', '--bundle', bundle, 'failhook']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/createRuntime hook #0 .*exited with status 3.*boom/s);
+    expect(readFileSync(log, 'utf8')).toBe('poststop\n');
+    expect(existsSync(join(s.root, 'failhook'))).toBe(false);
+  });
+});
