@@ -34,6 +34,8 @@ export interface InitPlanInput {
   readonly noPivot: boolean;
   /** The executable, resolved against the container's PATH, absolute. */
   readonly executable: string;
+  /** Whether tsrun runs as root; an unprivileged caller's user namespace has setgroups denied. */
+  readonly privileged: boolean;
 }
 
 export interface InitPlan {
@@ -118,7 +120,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   // sysctl writes go through /proc/sys, which the read-only paths lock next.
   planIdentity(spec, w);
   planFinish(ctx);
-  const setgroupsAllowed = !input.namespaces.newUser || (spec.linux?.gidMappings ?? []).length > 0;
+  const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
   const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
   planExec(
     {

@@ -63,7 +63,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
       pidStartTime: processStartTime(pid),
       created: new Date().toISOString(),
       rootfs: launched.rootfs,
-      cgroupPath: launched.cgroupPath,
+      ...(launched.cgroupPath === undefined ? {} : { cgroupPath: launched.cgroupPath }),
       owner: process.geteuid?.() ?? 0,
       started: false,
     };

@@ -23,7 +23,8 @@ import type { CreateOptions } from './options.js';
 /** A container whose process waits for `start` (or has failed and been cleaned up). */
 export interface LaunchedContainer {
   readonly puppet: Puppet;
-  readonly cgroupPath: string;
+  /** Undefined for an unprivileged caller without a delegated cgroup. */
+  readonly cgroupPath: string | undefined;
   readonly rootfs: string;
 }
 
@@ -80,6 +81,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         hostMounts,
         noPivot: o.noPivot,
         executable,
+        privileged: process.geteuid?.() === 0,
       });
       plan.credentials = init.credentials;
       return init.steps;
@@ -94,13 +96,15 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('spawned');
     if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, process.geteuid?.() === 0);
     writeTimeOffsets(hostKernel, pid, spec);
-    joinCgroup(hostKernel, cgroupPath, pid);
-    // A cgroup can only be removed once its processes are gone.
-    ctx.onUndo(() => {
-      stop();
-      removeCgroupQuietly(cgroupPath);
-    });
-    applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
+    const inCgroup = placeInCgroup(cgroupPath, pid, spec);
+    if (inCgroup) {
+      // A cgroup can only be removed once its processes are gone.
+      ctx.onUndo(() => {
+        stop();
+        removeCgroupQuietly(cgroupPath);
+      });
+      applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
+    }
     applyRlimits(hostKernel, pid, proc.rlimits);
     if (proc.oomScoreAdj !== undefined) {
       hostKernel.writeFile(`/proc/${pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
@@ -121,7 +125,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('ready');
     if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials, spec);
     puppet.release();
-    return { puppet, cgroupPath, rootfs };
+    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, rootfs };
   } finally {
     closeSync(fifoFd);
     for (const fd of joinFds.values()) closeSync(fd);
@@ -166,6 +170,26 @@ function withListenEnv(spec: Spec, count: number): Spec {
   if (proc === undefined) return spec;
   const env = [...(proc.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${count}`, 'LISTEN_PID=1'];
   return { ...spec, process: { ...proc, env } };
+}
+
+/**
+ * Move the process into its cgroup. An unprivileged caller (rootless) may
+ * have no cgroup delegated to it; like runc, it then runs without one,
+ * unless the config asks for something only a cgroup can give.
+ */
+function placeInCgroup(path: string, pid: number, spec: Spec): boolean {
+  try {
+    joinCgroup(hostKernel, path, pid);
+    return true;
+  } catch (error) {
+    const rootless = process.geteuid?.() !== 0;
+    const denied = error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM');
+    if (!rootless || !denied) throw error;
+    if ((spec.linux?.resources?.devices ?? []).length > 0) {
+      throw new Error(`${error.message}: linux.resources.devices needs a cgroup, and none is delegated to this user; remove the device rules or delegate a cgroup`);
+    }
+    return false;
+  }
 }
 
 function removeCgroupQuietly(path: string): void {

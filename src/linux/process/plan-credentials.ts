@@ -7,7 +7,8 @@ import { capabilityMask } from './capabilities.js';
 export interface ExpectedCredentials {
   readonly uid: number;
   readonly gid: number;
-  readonly groups: readonly number[];
+  /** Undefined when the groups cannot be set (a user namespace made by an unprivileged caller). */
+  readonly groups: readonly number[] | undefined;
   readonly effective: bigint;
   readonly permitted: bigint;
   readonly inheritable: bigint;
@@ -29,7 +30,7 @@ export function planCredentials(proc: Process, lastCap: number, setgroupsAllowed
   const expected: ExpectedCredentials = {
     uid: user.uid ?? 0,
     gid: user.gid ?? 0,
-    groups: user.additionalGids ?? [],
+    groups: setgroupsAllowed ? (user.additionalGids ?? []) : undefined,
     effective: capabilityMask(caps.effective, 'process.capabilities.effective', lastCap),
     permitted: capabilityMask(caps.permitted, 'process.capabilities.permitted', lastCap),
     inheritable: capabilityMask(caps.inheritable, 'process.capabilities.inheritable', lastCap),
@@ -44,10 +45,14 @@ export function planCredentials(proc: Process, lastCap: number, setgroupsAllowed
       w.check(`drop capability ${cap} from the bounding set`, 'prctl', [PR.CAPBSET_DROP, cap, 0, 0, 0]);
     }
   }
-  if (setgroupsAllowed || expected.groups.length > 0) {
+  if (expected.groups !== undefined) {
     const gids = Buffer.alloc(4 * Math.max(expected.groups.length, 1));
     expected.groups.forEach((g, i) => gids.writeUInt32LE(g, 4 * i));
     w.sys(`setgroups [${expected.groups.join(',')}] (process.user.additionalGids)`, 'setgroups', [expected.groups.length, gids]);
+  } else if ((user.additionalGids ?? []).length > 0) {
+    throw new Error(
+      'process.user.additionalGids: an unprivileged caller\'s user namespace has setgroups denied, so supplementary groups cannot be set; remove them or run tsrun as root',
+    );
   }
   w.sys(`setresgid ${expected.gid} (process.user.gid)`, 'setresgid', [expected.gid, expected.gid, expected.gid]);
   w.sys(`setresuid ${expected.uid} (process.user.uid)`, 'setresuid', [expected.uid, expected.uid, expected.uid]);

@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exampleRootfs, skipReason, tsrunBin } from './support/harness.js';
+
+const skip = skipReason();
+const NOBODY = 65534;
+
+describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-rootless-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a container as root of a user namespace mapped onto its own uid', () => {
+    chmodSync(dir, 0o755);
+    const bundle = join(dir, 'bundle');
+    cpSync(exampleRootfs, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+    const asNobody = (args: string[]) =>
+      spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, ...args], {
+        cwd: bundle,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      });
+    spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+
+    const spec = asNobody(['spec', '--rootless']);
+    expect(spec.status, spec.stderr).toBe(0);
+    const config = JSON.parse(spawnSync('cat', [join(bundle, 'config.json')], { encoding: 'utf8' }).stdout);
+    expect(config.linux.uidMappings).toEqual([{ containerID: 0, hostID: NOBODY, size: 1 }]);
+    config.process.terminal = false;
+    config.process.args = ['/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; grep ^Uid /proc/self/status; echo $$'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+
+    const r = asNobody(['--root', join(dir, 'state'), 'run', 'rootless']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('0');
+    expect(lines[1]?.trim().split(/\s+/)).toEqual(['0', String(NOBODY), '1']);
+    expect(lines[3]).toBe('1');
+  });
+});
