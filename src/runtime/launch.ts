@@ -19,6 +19,7 @@ import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import type { CreateOptions } from './options.js';
+import { refuseUnsupported } from './unsupported.js';
 
 /** A container whose process waits for `start` (or has failed and been cleaned up). */
 export interface LaunchedContainer {
@@ -48,9 +49,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const { spec } = ctx;
   const proc = spec.process;
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
-  if (proc.terminal === true) {
-    throw new Error('process.terminal: terminals are not supported by tsrun yet; set "terminal": false');
-  }
+  refuseUnsupported(spec);
   refuseUnenforcedResources(spec.linux?.resources);
   const namespaces = planNamespaces(spec);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);

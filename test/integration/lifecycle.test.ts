@@ -230,6 +230,16 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(s.root, 'mem'))).toBe(false);
   });
 
+  it('a setting tsrun cannot honour yet (seccomp) is refused, never ignored', () => {
+    const bundle = s.bundle('seccomp', (c) => {
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    });
+    const r = s.tsrun(['create', '--bundle', bundle, 'seccomp']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.seccomp: tsrun does not support seccomp filters yet/);
+    expect(existsSync(join(s.root, 'seccomp'))).toBe(false);
+  });
+
   it('the same id cannot be created twice', () => {
     const bundle = s.bundle('twice', (c) => shell(c, 'sleep 1000'));
     expect(s.tsrun(['create', '--bundle', bundle, 'twice']).status).toBe(0);
