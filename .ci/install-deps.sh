@@ -15,9 +15,9 @@ command -v node >/dev/null || fail "Node.js (>= 20.19) is required"
 command -v npm >/dev/null || fail "npm is required"
 
 # busybox-static: the example and test rootfs. runc and crun: the reference
-# runtimes the tests compare against.
+# runtimes the tests compare against. containerd: an engine the tests drive tsrun with.
 missing=()
-for pkg in busybox-static runc crun; do
+for pkg in busybox-static runc crun containerd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then

@@ -73,7 +73,7 @@ export function removeCgroup(kernel: HostKernel, dir: string): void {
  */
 export function refuseUnenforcedResources(resources: LinuxResources | undefined): void {
   if (resources === undefined) return;
-  const requested = Object.entries(resources)
+  const requested = Object.entries(withoutDefaults(resources))
     .filter(([key, value]) => key !== 'devices' && !isEmpty(value))
     .map(([key]) => `linux.resources.${key}`);
   if (requested.length > 0) {
@@ -82,6 +82,17 @@ export function refuseUnenforcedResources(resources: LinuxResources | undefined)
         '(a limit that is not enforced would be a silent lie)',
     );
   }
+}
+
+/**
+ * cpu.shares 1024 is the kernel's default weight, and containerd and
+ * Docker send it with every container: asking for the default is met by
+ * doing nothing.
+ */
+function withoutDefaults(resources: LinuxResources): LinuxResources {
+  if (resources.cpu?.shares !== 1024) return resources;
+  const { shares: _default, ...cpu } = resources.cpu;
+  return { ...resources, cpu };
 }
 
 function isEmpty(value: unknown): boolean {
