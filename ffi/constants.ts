@@ -33,6 +33,7 @@ export const O = {
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_EMPTY_PATH = 0x1000;
+export const AT_RECURSIVE = 0x8000;
 
 /** openat2(2) `resolve` flags. */
 export const RESOLVE = {

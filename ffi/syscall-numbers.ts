@@ -15,6 +15,7 @@ interface SyscallTable {
   readonly close_range: number;
   readonly setfsuid: number;
   readonly setfsgid: number;
+  readonly mount_setattr: number;
   readonly bpf: number;
 }
 
@@ -31,6 +32,7 @@ const x64: SyscallTable = {
   close_range: 436,
   setfsuid: 122,
   setfsgid: 123,
+  mount_setattr: 442,
   bpf: 321,
 };
 
@@ -47,6 +49,7 @@ const arm64: SyscallTable = {
   close_range: 436,
   setfsuid: 151,
   setfsgid: 152,
+  mount_setattr: 442,
   bpf: 280,
 };
 

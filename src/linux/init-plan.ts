@@ -108,6 +108,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     rootfs: input.rootfs,
     rootFd,
     userns: input.namespaces.newUser,
+    newNetwork: input.namespaces.has('network') && !input.joinFds.has('network'),
     owner: { uid: user.uid ?? 0, gid: user.gid ?? 0 },
     hostMounts: input.hostMounts,
     writer: w,

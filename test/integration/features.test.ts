@@ -83,6 +83,26 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(existsSync(join(data, 'new'))).toBe(false);
   });
 
+  it('recursive mount options (rro) reach every mount under the destination', () => {
+    const out = runOk('rro', (c) => {
+      c.mounts.push({ destination: '/hostsys', type: 'bind', source: '/sys', options: ['rbind', 'rro'] });
+      shell(c, 'grep " /hostsys/fs/cgroup/unified " /proc/self/mountinfo');
+    });
+    // The submount came with the rbind, and rro made it read-only too.
+    expect(out).toMatch(/ \/hostsys\/fs\/cgroup\/unified ro[, ]/);
+  });
+
+  it('a user namespace without its own network namespace gets the host /sys bound, read-only', () => {
+    const out = runOk('sysbind', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      shell(c, 'grep " /sys " /proc/self/mountinfo; ls /sys/class/net | head -1');
+    });
+    expect(out).toMatch(/ \/sys ro[, ].* - sysfs /);
+  });
+
   it('a symlink in the rootfs cannot send a mount destination outside it', () => {
     // A private rootfs copy whose /escape points at a host directory.
     const rootfs = join(s.dir, 'evil-rootfs');

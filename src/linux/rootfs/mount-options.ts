@@ -10,6 +10,9 @@ export interface ParsedMountOptions {
   data: string;
   bind: boolean;
   recursive: boolean;
+  /** MOUNT_ATTR_* to set and clear on the whole subtree (the r* options), via mount_setattr(2). */
+  recursiveSet: number;
+  recursiveClear: number;
 }
 
 // option -> [clear?, flag]: "rw" clears MS_RDONLY, "ro" sets it, and so on.
@@ -54,11 +57,41 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** mount_setattr(2) attributes (linux/mount.h). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+// option -> [clear?, attribute]: the recursive forms of the flags above,
+// applied to every mount under the destination.
+const RECURSIVE_OPTIONS: Record<string, [boolean, number]> = {
+  rro: [false, MOUNT_ATTR.RDONLY],
+  rrw: [true, MOUNT_ATTR.RDONLY],
+  rnosuid: [false, MOUNT_ATTR.NOSUID],
+  rsuid: [true, MOUNT_ATTR.NOSUID],
+  rnodev: [false, MOUNT_ATTR.NODEV],
+  rdev: [true, MOUNT_ATTR.NODEV],
+  rnoexec: [false, MOUNT_ATTR.NOEXEC],
+  rexec: [true, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [false, MOUNT_ATTR.NODIRATIME],
+  rdiratime: [true, MOUNT_ATTR.NODIRATIME],
+  rnosymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rsymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW],
+};
+
 /** Options tsrun recognises but does not implement yet: refused, never ignored. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'tmpcopyup', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap', 'tmpcopyup', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const parsed: ParsedMountOptions = { flags: 0, propagation: [], data: '', bind: false, recursive: false };
+  const parsed: ParsedMountOptions = { flags: 0, propagation: [], data: '', bind: false, recursive: false, recursiveSet: 0, recursiveClear: 0 };
   const data: string[] = [];
   for (const option of options) {
     if (option === 'bind' || option === 'rbind') {
@@ -67,6 +100,18 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       continue;
     }
     if (UNSUPPORTED.has(option)) throw new Error(`mount option "${option}" is not supported by tsrun yet`);
+    const recursiveAttr = RECURSIVE_OPTIONS[option];
+    if (recursiveAttr !== undefined) {
+      const [clear, attr] = recursiveAttr;
+      if (clear) {
+        parsed.recursiveClear |= attr;
+        parsed.recursiveSet &= ~attr;
+      } else {
+        parsed.recursiveSet |= attr;
+        parsed.recursiveClear &= ~attr;
+      }
+      continue;
+    }
     const flag = FLAG_OPTIONS[option];
     if (flag !== undefined) {
       const [clear, bit] = flag;

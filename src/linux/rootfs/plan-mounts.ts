@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { MS, O } from '../../../ffi/constants.js';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MS, O } from '../../../ffi/constants.js';
 import type { Mount } from '../../config/types.js';
 import { fdPath } from '../chain-writer.js';
 import { lockedFlags, mountContaining } from '../mountinfo.js';
@@ -8,12 +8,16 @@ import { makePath } from './make-path.js';
 import { parseMountOptions } from './mount-options.js';
 import type { RootfsContext } from './rootfs-context.js';
 
+// struct mount_attr: attr_set, attr_clr, propagation, userns_fd (u64 each).
+const MOUNT_ATTR_SIZE = 32;
+
 /** Steps for every entry of config.json `mounts`, in order, before pivot_root. */
 export function planMounts(ctx: RootfsContext): void {
   (ctx.spec.mounts ?? []).forEach((mount, i) => planMount(ctx, mount, `mounts[${i}]`));
 }
 
-function planMount(ctx: RootfsContext, mount: Mount, field: string): void {
+function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
+  const mount = sysfsFallback(ctx, configured);
   const options = parseMountOptions(mount.options);
   const isBind = mount.type === 'bind' || options.bind;
   const w = ctx.writer;
@@ -39,11 +43,30 @@ function planMount(ctx: RootfsContext, mount: Mount, field: string): void {
     w.check(`remount ${field} ${dest} with its options`, 'mount', [null, fdPath(top), null, MS.REMOUNT | MS.BIND | remountFlags, null]);
     w.close(top);
   }
+  if (options.recursiveSet !== 0 || options.recursiveClear !== 0) {
+    const top = w.openInRoot(`reopen ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
+    const attr = Buffer.alloc(MOUNT_ATTR_SIZE);
+    attr.writeBigUInt64LE(BigInt(options.recursiveSet), 0);
+    attr.writeBigUInt64LE(BigInt(options.recursiveClear), 8);
+    w.sys(`mount_setattr ${field} ${dest} (recursive options)`, 'mount_setattr', [top, '', AT_EMPTY_PATH | AT_RECURSIVE, attr, MOUNT_ATTR_SIZE]);
+    w.close(top);
+  }
   for (const propagation of options.propagation) {
     const top = w.openInRoot(`reopen ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
     w.check(`set propagation of ${field} ${dest}`, 'mount', [null, fdPath(top), null, propagation, null]);
     w.close(top);
   }
+}
+
+/**
+ * A new sysfs needs CAP_SYS_ADMIN over the network namespace's owner: a
+ * user-namespaced container that shares the host's network namespace cannot
+ * mount one. As runc does, it gets a recursive bind of the host's /sys.
+ */
+function sysfsFallback(ctx: RootfsContext, mount: Mount): Mount {
+  if (mount.type !== 'sysfs' || !ctx.userns || ctx.newNetwork) return mount;
+  const keep = (mount.options ?? []).filter((o) => ['ro', 'rw', 'nosuid', 'nodev', 'noexec'].includes(o));
+  return { ...mount, type: 'bind', source: '/sys', options: ['rbind', ...keep] };
 }
 
 function bindSource(ctx: RootfsContext, mount: Mount, field: string): string {

@@ -12,6 +12,8 @@ export interface RootfsContext {
   readonly rootFd: number;
   /** True when the container gets a new user namespace. */
   readonly userns: boolean;
+  /** True when the container gets a new network namespace. */
+  readonly newNetwork: boolean;
   /** uid/gid (host values as seen inside the container) that own created device nodes. */
   readonly owner: { uid: number; gid: number };
   /** The host's mount table, to learn the flags a bind mount inherits. */
