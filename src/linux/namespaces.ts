@@ -54,8 +54,5 @@ export function planNamespaces(spec: Spec): NamespacePlan {
         'give every namespace a path, or let tsrun create the user namespace',
     );
   }
-  if (joins.some((j) => j.type === 'pid')) {
-    throw new Error('linux.namespaces: joining a pid namespace by path is not supported yet; create a new one');
-  }
   return { cloneFlags, joins, newUser, has: (type) => present.has(type) };
 }

@@ -62,10 +62,14 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const fifoFd = makeExecFifo(ctx.fifoPath);
   const joinFds = new Map<string, number>();
   try {
-    for (const join of namespaces.joins) joinFds.set(join.type, openSync(join.path, 'r'));
+    // A pid namespace is joined by the parent around clone (see cloneInto); the rest by the child.
+    for (const join of namespaces.joins) {
+      if (join.type !== 'pid') joinFds.set(join.type, openSync(join.path, 'r'));
+    }
+    const pidJoin = namespaces.joins.find((j) => j.type === 'pid')?.path;
     const hostMounts = readMountInfo();
     const plan = { credentials: undefined as ReturnType<typeof planInit>['credentials'] | undefined };
-    const puppet = Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), (channel) => {
+    const puppet = withPidNamespaceOf(pidJoin, () => Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), (channel) => {
       const init = planInit({
         spec: processSpec,
         bundle: o.bundle,
@@ -84,7 +88,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       });
       plan.credentials = init.credentials;
       return init.steps;
-    });
+    }));
     const stop = () => {
       puppet.kill(9);
       puppet.reap();
@@ -128,6 +132,30 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   } finally {
     closeSync(fifoFd);
     for (const fd of joinFds.values()) closeSync(fd);
+  }
+}
+
+/**
+ * clone(2) puts the child in its parent thread's pid namespace "for
+ * children": to join one by path, Node's main thread enters it (allowed for
+ * a multithreaded process) just for the clone, then returns to its own.
+ */
+function withPidNamespaceOf<T>(path: string | undefined, fn: () => T): T {
+  if (path === undefined) return fn();
+  const target = openSync(path, 'r');
+  const home = openSync('/proc/self/ns/pid', 'r');
+  try {
+    if (libc().setns(target, NAMESPACES.pid.flag) !== 0) {
+      throw new SyscallError('setns', lastErrno(), `${path} (linux.namespaces pid)`, 'the path must be a pid namespace of a running process');
+    }
+    try {
+      return fn();
+    } finally {
+      if (libc().setns(home, NAMESPACES.pid.flag) !== 0) throw new SyscallError('setns', lastErrno(), "back to tsrun's own pid namespace");
+    }
+  } finally {
+    closeSync(target);
+    closeSync(home);
   }
 }
 

@@ -61,6 +61,22 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(s.tsrun(['delete', '--force', 'ns-owner']).status).toBe(0);
   });
 
+  it('joins another container pid namespace by path', () => {
+    const first = s.bundle('pid-owner', (c) => shell(c, 'sleep 1000'));
+    expect(s.tsrun(['create', '--bundle', first, 'pid-owner']).status).toBe(0);
+    expect(s.tsrun(['start', 'pid-owner']).status).toBe(0);
+    const pid = JSON.parse(s.tsrun(['state', 'pid-owner']).stdout).pid as number;
+    const out = runOk('pid-joiner', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n));
+      shell(c, 'readlink /proc/self/ns/pid; echo $$');
+    });
+    const [ns, ownPid] = out.trim().split('\n');
+    expect(ns).toBe(readlinkSync(`/proc/${pid}/ns/pid`));
+    // Not the first process of that namespace: the owner's sleep is pid 1 there.
+    expect(Number(ownPid)).toBeGreaterThan(1);
+    expect(s.tsrun(['delete', '--force', 'pid-owner']).status).toBe(0);
+  });
+
   it('--no-pivot runs the container from a chroot over a moved rootfs', () => {
     const r = s.tsrun(['run', '--no-pivot', '--bundle', s.bundle('nopivot', (c) => shell(c, 'cat /etc/motd; echo $$')), 'nopivot']);
     expect(r.status, r.stderr).toBe(0);
