@@ -85,11 +85,15 @@ export function planInit(input: InitPlanInput): InitPlan {
     w.check(`setns ${type} namespace (linux.namespaces path)`, 'setns', [fd, info.flag]);
     w.close(fd);
   }
-  if (input.namespaces.newUser) {
-    // Become root of the new user namespace: files the setup creates must
-    // have an owner that is mapped inside it.
-    w.sys('setresgid 0 in the new user namespace', 'setresgid', [0, 0, 0]);
-    w.sys('setresuid 0 in the new user namespace', 'setresuid', [0, 0, 0]);
+  const unshareFlags = input.namespaces.unshareFlags & ~(CLONE.NEWCGROUP | CLONE.NEWTIME);
+  if (unshareFlags !== 0) {
+    w.check('unshare the new namespaces inside the joined user namespace', 'unshare', [unshareFlags]);
+  }
+  if (input.namespaces.has('user')) {
+    // Become root of the (new or joined) user namespace: files the setup
+    // creates must have an owner that is mapped inside it.
+    w.sys('setresgid 0 in the user namespace', 'setresgid', [0, 0, 0]);
+    w.sys('setresuid 0 in the user namespace', 'setresuid', [0, 0, 0]);
   }
   if (input.namespaces.has('cgroup') && !input.joinFds.has('cgroup')) {
     // Created only now, so that its root is the container's own cgroup.
@@ -107,7 +111,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     bundle: input.bundle,
     rootfs: input.rootfs,
     rootFd,
-    userns: input.namespaces.newUser,
+    userns: input.namespaces.has('user'),
     newNetwork: input.namespaces.has('network') && !input.joinFds.has('network'),
     owner: { uid: user.uid ?? 0, gid: user.gid ?? 0 },
     hostMounts: input.hostMounts,

@@ -19,6 +19,11 @@ export type NamespaceType = keyof typeof NAMESPACES;
 export interface NamespacePlan {
   /** Flags for clone(2): every namespace created new. */
   readonly cloneFlags: number;
+  /**
+   * Namespaces the child creates with unshare(2) after joining a user
+   * namespace by path, so that the joined user namespace owns them.
+   */
+  readonly unshareFlags: number;
   /** Namespaces joined from a path, in the order the kernel needs. */
   readonly joins: ReadonlyArray<{ type: NamespaceType; path: string }>;
   readonly newUser: boolean;
@@ -46,13 +51,14 @@ export function planNamespaces(spec: Spec): NamespacePlan {
   joins.sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
   const newUser = (cloneFlags & CLONE.NEWUSER) !== 0;
   const joinsUser = joins.some((j) => j.type === 'user');
-  if (joinsUser && cloneFlags !== 0) {
-    // clone(2) creates the new namespaces owned by the parent's user
-    // namespace, before the child could join the configured one.
+  if (joinsUser && (cloneFlags & CLONE.NEWPID) !== 0) {
+    // A new pid namespace made after joining the user namespace would hold
+    // only the child's children, never the child itself.
     throw new Error(
-      'linux.namespaces: joining a user namespace by path while creating other namespaces is not supported yet; ' +
-        'give every namespace a path, or let tsrun create the user namespace',
+      'linux.namespaces: a new pid namespace cannot be combined with a user namespace joined by path; ' +
+        'join a pid namespace by path too, or let tsrun create the user namespace',
     );
   }
-  return { cloneFlags, joins, newUser, has: (type) => present.has(type) };
+  if (joinsUser) return { cloneFlags: 0, unshareFlags: cloneFlags, joins, newUser, has: (type) => present.has(type) };
+  return { cloneFlags, unshareFlags: 0, joins, newUser, has: (type) => present.has(type) };
 }

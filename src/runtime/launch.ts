@@ -126,7 +126,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.release();
 
     puppet.reachCheckpoint('ready');
-    if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials, spec);
+    if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials);
     puppet.release();
     return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, rootfs };
   } finally {

@@ -77,6 +77,33 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(s.tsrun(['delete', '--force', 'pid-owner']).status).toBe(0);
   });
 
+  it('joins another container user namespace by path and creates the rest inside it', () => {
+    const userns = (c: { linux: Record<string, unknown> & { namespaces: unknown[] } }) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    };
+    const first = s.bundle('user-owner', (c) => {
+      userns(c);
+      shell(c, 'sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', first, 'user-owner']).status).toBe(0);
+    const pid = JSON.parse(s.tsrun(['state', 'user-owner']).stdout).pid as number;
+    const out = runOk('user-joiner', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) =>
+        n.type === 'pid' ? { type: 'pid', path: `/proc/${pid}/ns/pid` } : n,
+      );
+      c.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+      shell(c, 'readlink /proc/self/ns/user; cat /proc/self/uid_map; hostname');
+    });
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toBe(readlinkSync(`/proc/${pid}/ns/user`));
+    expect(lines[1]?.trim().split(/\s+/)).toEqual(['0', '200000', '65536']);
+    // Its own (new) uts namespace, made inside the joined user namespace.
+    expect(lines[2]).toBe('tsrun-test');
+    expect(s.tsrun(['delete', '--force', 'user-owner']).status).toBe(0);
+  });
+
   it('--no-pivot runs the container from a chroot over a moved rootfs', () => {
     const r = s.tsrun(['run', '--no-pivot', '--bundle', s.bundle('nopivot', (c) => shell(c, 'cat /etc/motd; echo $$')), 'nopivot']);
     expect(r.status, r.stderr).toBe(0);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IdMapping, Spec } from '../../config/types.js';
+import type { IdMapping } from '../../config/types.js';
 import type { ExpectedCredentials } from './plan-credentials.js';
 
 /**
@@ -7,11 +7,14 @@ import type { ExpectedCredentials } from './plan-credentials.js';
  * plan asked for, before it may execve. The chain cannot branch, so this is
  * where "the steps reported success" becomes "the process is what we meant".
  */
-export function verifyCredentials(pid: number, expected: ExpectedCredentials, spec: Spec): void {
+export function verifyCredentials(pid: number, expected: ExpectedCredentials): void {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  // The kernel's view of the mappings: right for new, joined and no user namespace alike.
+  const uidMap = readMap(pid, 'uid_map');
+  const gidMap = readMap(pid, 'gid_map');
   const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
-  const uid = hostId(expected.uid, spec.linux?.uidMappings);
-  const gid = hostId(expected.gid, spec.linux?.gidMappings);
+  const uid = hostId(expected.uid, uidMap);
+  const gid = hostId(expected.gid, gidMap);
   const problems: string[] = [];
   const expectIds = (name: string, want: number) => {
     const got = field(name).split(/\s+/).map(Number);
@@ -20,7 +23,7 @@ export function verifyCredentials(pid: number, expected: ExpectedCredentials, sp
   expectIds('Uid', uid);
   expectIds('Gid', gid);
   if (expected.groups !== undefined) {
-    const wantGroups = expected.groups.map((g) => hostId(g, spec.linux?.gidMappings)).sort((a, b) => a - b);
+    const wantGroups = expected.groups.map((g) => hostId(g, gidMap)).sort((a, b) => a - b);
     const gotGroups = field('Groups').split(/\s+/).filter((g) => g !== '').map(Number).sort((a, b) => a - b);
     if (wantGroups.join(',') !== gotGroups.join(',')) problems.push(`Groups is "${gotGroups.join(' ')}", expected "${wantGroups.join(' ')}"`);
   }
@@ -42,9 +45,18 @@ export function verifyCredentials(pid: number, expected: ExpectedCredentials, sp
   }
 }
 
+function readMap(pid: number, file: 'uid_map' | 'gid_map'): IdMapping[] {
+  return readFileSync(`/proc/${pid}/${file}`, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [containerID = 0, hostID = 0, size = 0] = line.trim().split(/\s+/).map(Number);
+      return { containerID, hostID, size };
+    });
+}
+
 /** A container id as the host sees it, through the user namespace's mappings. */
-function hostId(id: number, mappings: readonly IdMapping[] | undefined): number {
-  if (mappings === undefined || mappings.length === 0) return id;
+function hostId(id: number, mappings: readonly IdMapping[]): number {
   const m = mappings.find((x) => id >= x.containerID && id < x.containerID + x.size);
   // An unmapped id shows as the overflow id.
   return m === undefined ? 65534 : m.hostID + (id - m.containerID);
