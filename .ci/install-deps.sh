@@ -17,7 +17,7 @@ command -v npm >/dev/null || fail "npm is required"
 # busybox-static: the example and test rootfs. runc and crun: the reference
 # runtimes the tests compare against. containerd: an engine the tests drive tsrun with.
 missing=()
-for pkg in busybox-static runc crun containerd; do
+for pkg in busybox-static libseccomp2 runc crun containerd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then

@@ -1,6 +1,6 @@
 import koffi from 'koffi';
 import { Arena } from './arena.js';
-import { ChainBuffer, type ChainArg, type ChainStep } from './chain-step.js';
+import { ChainBuffer, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
 import { O } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
 import { SyscallError } from './syscall-error.js';
@@ -61,10 +61,13 @@ export class CompiledChain {
   readonly cloneStackTop: bigint;
   private readonly shared = new Map<ChainBuffer, bigint>();
 
+  private readonly errnoAddress: bigint;
+
   constructor(steps: readonly ChainStep[], channel: ChainChannel) {
     const natives: NativeCall[] = [];
     this.arena = new Arena(estimateSize(steps));
     const errnoAddress = errnoLocation();
+    this.errnoAddress = errnoAddress;
     const syncByte = this.arena.addressOf(this.arena.reserve(8));
     const memset = symbolAddress('memset');
     const write = symbolAddress('write');
@@ -102,6 +105,14 @@ export class CompiledChain {
     if (typeof arg === 'number') return BigInt.asUintN(64, BigInt(arg));
     if (typeof arg === 'string') return this.arena.cString(arg);
     if (arg instanceof Uint8Array) return this.arena.bytesAt(arg);
+    if (arg instanceof ErrnoLocation) return this.errnoAddress;
+    if (arg instanceof SockFprog) {
+      const instructions = this.arena.bytesAt(arg.filter);
+      const struct = Buffer.alloc(16);
+      struct.writeUInt16LE(arg.filter.length / 8, 0);
+      struct.writeBigUInt64LE(instructions, 8);
+      return this.arena.bytesAt(struct);
+    }
     if (arg instanceof ChainBuffer) {
       const known = this.shared.get(arg);
       if (known !== undefined) return known;
@@ -155,6 +166,8 @@ function argumentSize(arg: ChainArg): number {
   if (typeof arg === 'string') return Buffer.byteLength(arg) + 1;
   if (arg instanceof Uint8Array) return arg.length;
   if (arg instanceof ChainBuffer) return arg.initial.length;
+  if (arg instanceof SockFprog) return arg.filter.length + 32;
+  if (arg instanceof ErrnoLocation) return 0;
   if (Array.isArray(arg)) return arg.reduce((n: number, s: string) => n + Buffer.byteLength(s) + 9, 8);
   return 0;
 }

@@ -9,7 +9,18 @@
  * strings, a Uint8Array a block of bytes; numbers and bigints are passed as
  * 64-bit register values; null is a NULL pointer.
  */
-export type ChainArg = number | bigint | string | readonly string[] | Uint8Array | ChainBuffer | null;
+export type ChainArg = number | bigint | string | readonly string[] | Uint8Array | ChainBuffer | SockFprog | ErrnoLocation | null;
+
+/** struct sock_fprog for seccomp(2): a length and a pointer to the filter instructions. */
+export class SockFprog {
+  constructor(readonly filter: Uint8Array) {
+    if (filter.length % 8 !== 0) throw new Error('a BPF program is a whole number of 8-byte instructions');
+  }
+}
+
+/** The address of the child's errno (the same TLS address as the parent's main thread's). */
+export class ErrnoLocation {}
+export const ERRNO = new ErrnoLocation();
 
 /**
  * Native memory that several steps share: one step may read(2) into it and a

@@ -35,6 +35,7 @@ function bind() {
     syscall: f('long syscall(long number, ...)'),
     getpid: f('int getpid(void)'),
     setns: f('int setns(int fd, int nstype)'),
+    memfdCreate: f('int memfd_create(const char *name, unsigned int flags)'),
     unshare: f('int unshare(int flags)'),
   };
 }

@@ -16,6 +16,7 @@ interface SyscallTable {
   readonly setfsuid: number;
   readonly setfsgid: number;
   readonly mount_setattr: number;
+  readonly seccomp: number;
   readonly bpf: number;
 }
 
@@ -33,6 +34,7 @@ const x64: SyscallTable = {
   setfsuid: 122,
   setfsgid: 123,
   mount_setattr: 442,
+  seccomp: 317,
   bpf: 321,
 };
 
@@ -50,6 +52,7 @@ const arm64: SyscallTable = {
   setfsuid: 151,
   setfsgid: 152,
   mount_setattr: 442,
+  seccomp: 277,
   bpf: 280,
 };
 

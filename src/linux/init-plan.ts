@@ -9,6 +9,8 @@ import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
+import type { CompiledSeccomp } from './seccomp/compile-profile.js';
+import { planSeccompEarly } from './seccomp/plan-seccomp.js';
 import { planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { planMounts } from './rootfs/plan-mounts.js';
@@ -36,6 +38,8 @@ export interface InitPlanInput {
   readonly executable: string;
   /** Whether tsrun runs as root; an unprivileged caller's user namespace has setgroups denied. */
   readonly privileged: boolean;
+  /** linux.seccomp, compiled by the parent; undefined without a profile. */
+  readonly seccomp?: CompiledSeccomp;
 }
 
 export interface InitPlan {
@@ -126,6 +130,8 @@ export function planInit(input: InitPlanInput): InitPlan {
   planIdentity(spec, w);
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
+  const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
+  if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
   const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
   planExec(
     {
@@ -136,11 +142,12 @@ export function planInit(input: InitPlanInput): InitPlan {
       fifoFd: input.fifoFd,
       chainFds,
       signalsToReset: input.signalsToReset,
+      ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
     },
     w,
     fds,
   );
-  return { steps: w.steps, credentials };
+  return { steps: w.steps, credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate } };
 }
 
 function range(from: number, count: number): number[] {

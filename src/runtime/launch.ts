@@ -15,6 +15,7 @@ import { readMountInfo } from '../linux/mountinfo.js';
 import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
 import { findExecutable } from '../linux/process/find-executable.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
+import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
@@ -59,6 +60,8 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const preservedFds = o.preserveFds + listenFds;
   const processSpec = listenFds > 0 ? withListenEnv(spec, listenFds) : spec;
 
+  // Compiled before anything exists: a profile that cannot be honoured fails here.
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   const fifoFd = makeExecFifo(ctx.fifoPath);
   const joinFds = new Map<string, number>();
   try {
@@ -85,6 +88,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         noPivot: o.noPivot,
         executable,
         privileged: process.geteuid?.() === 0,
+        ...(seccomp === undefined ? {} : { seccomp }),
       });
       plan.credentials = init.credentials;
       return init.steps;

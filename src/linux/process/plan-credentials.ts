@@ -15,6 +15,8 @@ export interface ExpectedCredentials {
   readonly bounding: bigint;
   readonly ambient: bigint;
   readonly noNewPrivileges: boolean;
+  /** A seccomp filter is installed before the last checkpoint (without no_new_privs). */
+  readonly seccompBeforeReady?: boolean;
 }
 
 /**

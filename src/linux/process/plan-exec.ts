@@ -1,7 +1,9 @@
-import { ChainBuffer } from '../../../ffi/chain-step.js';
+import { ChainBuffer, ERRNO, SockFprog } from '../../../ffi/chain-step.js';
 import { F_SETFD, O, PR, SIG_DFL, SIG_SETMASK } from '../../../ffi/constants.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
 import type { ChainWriter } from '../chain-writer.js';
+import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
+import { SECCOMP_SET_MODE_FILTER } from '../seccomp/plan-seccomp.js';
 import { closeRangesExcept, type FdTable } from '../fd-table.js';
 
 const SIGPIPE = 13;
@@ -20,6 +22,8 @@ export interface ExecPlan {
   readonly chainFds: readonly number[];
   /** Signals whose disposition Node changed (caught or ignored). */
   readonly signalsToReset: readonly number[];
+  /** A seccomp filter to install as the very last step (the process has no_new_privs). */
+  readonly lateSeccomp?: CompiledSeccomp;
 }
 
 /**
@@ -55,10 +59,27 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   w.call('close', [fifo]);
   w.call('close', [plan.fifoFd]);
   w.call('syscall', [SYS.rt_sigprocmask, SIG_SETMASK, Buffer.alloc(8), null, 8]);
-  w.call('execve', [path, plan.args, plan.env]);
+  const exec = plan.lateSeccomp === undefined ? path : lateSeccomp(plan.lateSeccomp, plan.path, path, w);
+  w.call('execve', [exec, plan.args, plan.env]);
   // Still here: execve failed. Report it even if nobody listens any more.
   w.call('signal', [SIGPIPE, SIG_IGN]);
   w.reportErrno(`execve ${plan.path}`);
   w.call('syscall', [SYS.exit_group, 127]);
 }
 
+
+/**
+ * Install the filter after the wait for `start`, as close to execve as
+ * possible, and make a failed install stop the exec without a branch:
+ * the path execve gets is strcat(<errno after seccomp as 4 bytes>, path).
+ * With errno 0 that is the path itself; with any errno (all below 256) it
+ * starts with that byte, and execve fails with ENOENT.
+ */
+function lateSeccomp(compiled: CompiledSeccomp, executable: string, path: ChainBuffer, w: ChainWriter): ChainBuffer {
+  const guarded = new ChainBuffer(Buffer.alloc(4 + Buffer.byteLength(executable) + 2));
+  w.call('memset', [ERRNO, 0, 4]);
+  w.call('syscall', [SYS.seccomp, SECCOMP_SET_MODE_FILTER, compiled.flags, new SockFprog(compiled.filter)]);
+  w.call('memcpy', [guarded, ERRNO, 4]);
+  w.call('strcat', [guarded, path]);
+  return guarded;
+}

@@ -40,6 +40,9 @@ export function verifyCredentials(pid: number, expected: ExpectedCredentials): v
   }
   const nnp = field('NoNewPrivs') === '1';
   if (nnp !== expected.noNewPrivileges) problems.push(`NoNewPrivs is ${nnp ? 1 : 0}, expected ${expected.noNewPrivileges ? 1 : 0}`);
+  if (expected.seccompBeforeReady === true && field('Seccomp') !== '2') {
+    problems.push(`Seccomp is ${field('Seccomp')}, expected 2 (a filter from linux.seccomp)`);
+  }
   if (problems.length > 0) {
     throw new Error(`the container process (pid ${pid}) does not have the credentials config.json asks for: ${problems.join('; ')}`);
   }
