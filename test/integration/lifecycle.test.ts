@@ -230,14 +230,14 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(s.root, 'mem'))).toBe(false);
   });
 
-  it('a setting tsrun cannot honour yet (seccomp) is refused, never ignored', () => {
-    const bundle = s.bundle('seccomp', (c) => {
-      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  it('a setting tsrun cannot honour yet (a scheduler policy) is refused, never ignored', () => {
+    const bundle = s.bundle('sched', (c) => {
+      c.process.scheduler = { policy: 'SCHED_BATCH' };
     });
-    const r = s.tsrun(['create', '--bundle', bundle, 'seccomp']);
+    const r = s.tsrun(['create', '--bundle', bundle, 'sched']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/linux\.seccomp: tsrun does not support seccomp filters yet/);
-    expect(existsSync(join(s.root, 'seccomp'))).toBe(false);
+    expect(r.stderr).toMatch(/process\.scheduler: tsrun does not support scheduler policies yet/);
+    expect(existsSync(join(s.root, 'sched'))).toBe(false);
   });
 
   it('the same id cannot be created twice', () => {
