@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -190,12 +190,12 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     const bundle = s.bundle('broken', (c) => {
       c.linux.namespaces.push({ type: 'pidd' });
     });
-    const before = readdirSync(cgroup2Root()).sort();
     const r = s.tsrun(['create', '--bundle', bundle, 'broken']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/\/linux\/namespaces\/6\/type/);
     expect(existsSync(join(s.root, 'broken'))).toBe(false);
-    expect(readdirSync(cgroup2Root()).sort()).toEqual(before);
+    // Other processes on the host create cgroups too: check only this container's.
+    expect(existsSync(join(cgroup2Root(), 'broken'))).toBe(false);
   });
 
   it('a missing executable is a create error naming it, leaving nothing behind', () => {
