@@ -140,7 +140,6 @@ export function planInit(input: InitPlanInput): InitPlan {
       env: proc.env ?? [],
       preservedFds: input.preservedFds,
       fifoFd: input.fifoFd,
-      chainFds,
       signalsToReset: input.signalsToReset,
       ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
     },

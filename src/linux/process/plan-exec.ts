@@ -4,7 +4,7 @@ import { SYS } from '../../../ffi/syscall-numbers.js';
 import type { ChainWriter } from '../chain-writer.js';
 import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
 import { SECCOMP_SET_MODE_FILTER } from '../seccomp/plan-seccomp.js';
-import { closeRangesExcept, type FdTable } from '../fd-table.js';
+import type { FdTable } from '../fd-table.js';
 
 const SIGPIPE = 13;
 const SIG_IGN = 1;
@@ -18,8 +18,6 @@ export interface ExecPlan {
   readonly preservedFds: number;
   /** O_PATH fd of the exec fifo, inherited from the parent. */
   readonly fifoFd: number;
-  /** Runtime fds the chain itself still needs; all are O_CLOEXEC. */
-  readonly chainFds: readonly number[];
   /** Signals whose disposition Node changed (caught or ignored). */
   readonly signalsToReset: readonly number[];
   /** A seccomp filter to install as the very last step (the process has no_new_privs). */
@@ -27,7 +25,7 @@ export interface ExecPlan {
 }
 
 /**
- * The end of the chain: leave only the container's fds open, give signals
+ * The end of the chain: make the container's fds survive execve, give signals
  * back their defaults, stop at checkpoint "ready", then wait on the exec
  * fifo for `tsrun start` and execve.
  *
@@ -37,10 +35,11 @@ export interface ExecPlan {
  * the container early.
  */
 export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
+  // Inherited fds were closed at the start of the chain, and every fd the
+  // chain opened since has been closed (FdTable checks it): only stdio, the
+  // preserved fds and our close-on-exec ones are open here. No close_range
+  // now: a seccomp filter may already be installed and may not allow it.
   const firstClosed = 3 + plan.preservedFds;
-  for (const [from, to] of closeRangesExcept(firstClosed, [plan.fifoFd, ...plan.chainFds])) {
-    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
-  }
   for (let fd = 0; fd < firstClosed; fd += 1) {
     // Node may have opened its stdio close-on-exec; the container must keep them.
     w.check(`keep fd ${fd} open across execve`, 'fcntl', [fd, F_SETFD, 0], fd > 2 ? [] : ['EBADF']);

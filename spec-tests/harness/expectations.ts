@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import type { ProgramRun } from './run.js';
+import type { SuiteProgram } from './suite.js';
+import { summarize } from './summary.js';
+
+/**
+ * What tsrun is expected to do with one validation program (spec-tests/expectations.json):
+ * - pass: no `not ok`, a clean run, and at least minOk `ok` (so a program cannot "pass" by
+ *   silently running fewer checks; 0 only for the lifecycle programs that report a verdict with
+ *   `1..0` and no test lines);
+ * - not-applicable: only for programs that read cgroups through the suite's readers, which are
+ *   cgroup v1 only and so cannot observe a cgroup v2 runtime;
+ * - pending: not expected to pass yet, tracked by an issue.
+ */
+export type Expectation =
+  | { readonly status: 'pass'; readonly minOk: number }
+  | { readonly status: 'not-applicable'; readonly reason: string }
+  | { readonly status: 'pending'; readonly issue: number };
+
+export interface Expectations {
+  /** The suite version the expectations were reviewed against; must equal the pin. */
+  readonly suite: string;
+  readonly programs: Readonly<Record<string, Expectation>>;
+}
+
+export class ExpectationsError extends Error {}
+
+export async function loadExpectations(path: string): Promise<Expectations> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ExpectationsError(`${path}: ${(error as Error).message}`);
+  }
+  return parseExpectations(value, path);
+}
+
+export function parseExpectations(value: unknown, source = 'expectations'): Expectations {
+  const problems: string[] = [];
+  if (!isObject(value)) throw new ExpectationsError(`${source}: expected a JSON object`);
+  checkKeys(value, ['$comment', 'suite', 'programs'], source, problems);
+  const suite = value['suite'];
+  if (typeof suite !== 'string' || suite === '') problems.push(`${source}: "suite" must name the suite version`);
+  const programs: Record<string, Expectation> = {};
+  const entries = value['programs'];
+  if (!isObject(entries)) {
+    problems.push(`${source}: "programs" must be an object`);
+  } else {
+    for (const [name, entry] of Object.entries(entries)) {
+      const expectation = parseEntry(entry, `${source}: ${name}`, problems);
+      if (expectation !== null) programs[name] = expectation;
+    }
+  }
+  if (problems.length > 0) throw new ExpectationsError(problems.join('\n'));
+  return { suite: suite as string, programs };
+}
+
+function parseEntry(entry: unknown, where: string, problems: string[]): Expectation | null {
+  if (!isObject(entry)) {
+    problems.push(`${where}: expected an object`);
+    return null;
+  }
+  switch (entry['status']) {
+    case 'pass': {
+      checkKeys(entry, ['status', 'minOk'], where, problems);
+      const minOk = entry['minOk'];
+      if (!Number.isInteger(minOk) || (minOk as number) < 0) {
+        problems.push(`${where}: "minOk" must be a non-negative integer`);
+        return null;
+      }
+      return { status: 'pass', minOk: minOk as number };
+    }
+    case 'not-applicable': {
+      checkKeys(entry, ['status', 'reason'], where, problems);
+      const reason = entry['reason'];
+      if (typeof reason !== 'string' || reason.trim() === '') {
+        problems.push(`${where}: "reason" must say why`);
+        return null;
+      }
+      return { status: 'not-applicable', reason };
+    }
+    case 'pending': {
+      checkKeys(entry, ['status', 'issue'], where, problems);
+      const issue = entry['issue'];
+      if (!Number.isInteger(issue) || (issue as number) < 1) {
+        problems.push(`${where}: "issue" must be an issue number`);
+        return null;
+      }
+      return { status: 'pending', issue: issue as number };
+    }
+    default:
+      problems.push(`${where}: "status" must be pass, not-applicable or pending`);
+      return null;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: readonly string[], where: string, problems: string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) problems.push(`${where}: unknown key "${key}"`);
+  }
+}
+
+export interface Verdict {
+  /** Why this program breaks its expectation (or the expectation is itself wrong). */
+  readonly regression: string | null;
+  /** Good news worth acting on, e.g. a pending program that now passes. */
+  readonly notice: string | null;
+}
+
+/** Judges one program's run against its expectation. */
+export function judgeProgram(
+  name: string,
+  expectation: Expectation | undefined,
+  program: SuiteProgram | undefined,
+  run: ProgramRun | undefined,
+): Verdict {
+  const verdict = (regression: string | null, notice: string | null = null): Verdict => ({ regression, notice });
+  if (program === undefined) return verdict(`${name} is in expectations.json but not in the suite`);
+  if (expectation === undefined) return verdict(`${name} has no entry in expectations.json: review it and add one`);
+  switch (expectation.status) {
+    case 'not-applicable':
+      return verdict(
+        program.readsCgroups
+          ? null
+          : `${name} is marked not-applicable, but it does not read cgroups: not-applicable is only for the suite's cgroup-v1-only readers`,
+      );
+    case 'pass': {
+      if (run === undefined) return verdict(`${name} is expected to pass but was not run`);
+      const summary = summarize(run);
+      if (!summary.clean) return verdict(`${name} is expected to pass: ${summary.firstFailure ?? 'failed'}`);
+      if (summary.ok < expectation.minOk) return verdict(`${name} is expected to have at least ${expectation.minOk} ok, had ${summary.ok}`);
+      return verdict(null);
+    }
+    case 'pending': {
+      if (run === undefined) return verdict(null);
+      const summary = summarize(run);
+      if (!summary.clean) return verdict(null);
+      // A *_fail program passes whenever the runtime errors, and a lifecycle one reports through
+      // `1..0`: with no ok to show, passing proves little until the runtime runs containers.
+      const caveat = summary.ok === 0 ? ', with no ok: confirm by hand that it is not passing by failing early' : '';
+      return verdict(
+        null,
+        `${name} passes now (${summary.ok} ok${caveat}): it could become {"status": "pass", "minOk": ${summary.ok}} (issue #${expectation.issue})`,
+      );
+    }
+  }
+}
+
+export interface CheckResult {
+  readonly regressions: readonly string[];
+  readonly notices: readonly string[];
+}
+
+/**
+ * Checks every selected program (all of them unless `only` is given) of the runtime under test.
+ * With the full suite selected, entries naming programs the suite does not have are regressions too.
+ */
+export function checkExpectations(
+  expectations: Expectations,
+  suiteVersion: string,
+  programs: readonly SuiteProgram[],
+  runs: ReadonlyMap<string, ProgramRun>,
+  only?: ReadonlySet<string>,
+): CheckResult {
+  const regressions: string[] = [];
+  const notices: string[] = [];
+  if (expectations.suite !== suiteVersion) {
+    regressions.push(`expectations.json was reviewed against suite ${expectations.suite}, the pin is ${suiteVersion}: review it`);
+  }
+  const byName = new Map(programs.map((program) => [program.name, program]));
+  const names = new Set([...byName.keys(), ...Object.keys(expectations.programs)]);
+  for (const name of [...names].sort()) {
+    if (only !== undefined && !only.has(name)) continue;
+    const verdict = judgeProgram(name, expectations.programs[name], byName.get(name), runs.get(name));
+    if (verdict.regression !== null) regressions.push(verdict.regression);
+    if (verdict.notice !== null) notices.push(verdict.notice);
+  }
+  return { regressions, notices };
+}

@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { release } from 'node:os';
+import { runCommand } from './exec.js';
+
+export interface HostFacts {
+  readonly kernel: string;
+  readonly cgroups: string;
+  readonly node: string;
+}
+
+export async function hostFacts(): Promise<HostFacts> {
+  return { kernel: release(), cgroups: await cgroupLayout(), node: process.version };
+}
+
+/** The suite's cgroup checks depend on it: its readers find the first cgroup v1 mount. */
+async function cgroupLayout(): Promise<string> {
+  let mountinfo: string;
+  try {
+    mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  const types = new Set(
+    mountinfo
+      .split('\n')
+      .map((line) => line.split(' - ')[1]?.split(' ')[0])
+      .filter((type) => type === 'cgroup' || type === 'cgroup2'),
+  );
+  if (types.has('cgroup') && types.has('cgroup2')) return 'hybrid (cgroup v1 controllers and a cgroup2 mount)';
+  if (types.has('cgroup2')) return 'cgroup v2 (unified)';
+  if (types.has('cgroup')) return 'cgroup v1';
+  return 'none mounted';
+}
+
+/** The commit of the tsrun sources (short hash, "+dirty" when the work tree differs). */
+export async function gitCommit(repo: string): Promise<string> {
+  const head = await runCommand('git', ['-C', repo, 'rev-parse', '--short', '--verify', '--quiet', 'HEAD']);
+  if (head.spawnError !== null) return `unknown (${head.spawnError})`;
+  if (head.code !== 0) return 'no commit yet';
+  const status = await runCommand('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=no']);
+  return head.stdout.trim() + (status.stdout.trim() !== '' ? '+dirty' : '');
+}

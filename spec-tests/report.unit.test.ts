@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { Expectations } from './harness/expectations.js';
+import { renderReport, type ReportInput } from './harness/report.js';
+import type { ProgramRun } from './harness/run.js';
+import { SUITE, type SuiteBuild } from './harness/suite.js';
+import { parseTap } from './harness/tap.js';
+
+const suite: SuiteBuild = {
+  version: SUITE.version,
+  goVersion: 'go1.26.8',
+  scratchDir: '/tmp/tsrun-spec-tests/x',
+  workDir: '/tmp/tsrun-spec-tests/x/work',
+  programs: [
+    { name: 'create', binary: '/b/create', buildError: null, readsCgroups: false },
+    { name: 'linux_cgroups_pids', binary: '/b/linux_cgroups_pids', buildError: null, readsCgroups: true },
+  ],
+  builtCount: 0,
+  cachedCount: 3,
+  failedCount: 0,
+  durationMs: 400,
+};
+const expectations: Expectations = {
+  suite: SUITE.version,
+  programs: {
+    create: { status: 'pending', issue: 3 },
+    linux_cgroups_pids: { status: 'not-applicable', reason: 'The suite reads cgroup v1 only.' },
+  },
+};
+const runcRun = (program: string): ProgramRun => ({
+  program,
+  runtime: 'runc',
+  outcome: 'completed',
+  exit: '0',
+  durationMs: 300,
+  tap: parseTap('ok 1 - a\n1..1\n'),
+  stderr: '',
+  error: null,
+  cleanup: program === 'create' ? ['container abc left behind (deleted)'] : [],
+});
+
+function input(overrides: Partial<ReportInput> = {}): ReportInput {
+  return {
+    date: new Date('2026-01-02T03:04:05Z'),
+    command: 'node dist/spec-tests/run-suite.js --runtime none',
+    suite,
+    host: { kernel: '6.1.0', cgroups: 'cgroup v2 (unified)', node: 'v20.20.0' },
+    tsrunCommit: 'abc1234',
+    columns: [
+      { column: { name: 'tsrun', runs: null }, role: 'under test', description: 'not run (`--runtime none`)', durationMs: null },
+      {
+        column: { name: 'runc', runs: new Map([['create', runcRun('create')], ['linux_cgroups_pids', runcRun('linux_cgroups_pids')]]) },
+        role: 'reference',
+        description: '`/usr/sbin/runc`: runc version 1.1.5',
+        durationMs: 61_000,
+      },
+    ],
+    programs: ['create', 'linux_cgroups_pids'],
+    expectations,
+    check: null,
+    ...overrides,
+  };
+}
+
+describe('renderReport', () => {
+  it('labels a reference-only run as such and gives the facts of the run', () => {
+    const report = renderReport(input());
+    expect(report).toContain('> **Reference column only.** tsrun was not run; 1 of its programs are pending (#3).');
+    expect(report).toContain('| Date | 2026-01-02T03:04:05.000Z |');
+    expect(report).toContain(`| Suite | \`${SUITE.module}@${SUITE.version}\` (2 programs; built with go1.26.8) |`);
+    expect(report).toContain('| tsrun commit | abc1234 |');
+    expect(report).toContain('| runc (reference) | `/usr/sbin/runc`: runc version 1.1.5 |');
+    expect(report).toContain('- **tsrun** (under test): not run, so nothing was checked against spec-tests/expectations.json.');
+    expect(report).toContain('- **runc** (reference): 2 ok, 0 not ok, 0 skipped (2 `ok` lines); 2 of 2 programs with no failure of any kind, 2 without a `not ok`, in 1 min 1 s.');
+    expect(report).toContain('The runtime under test was not run, so the expectations were not checked.');
+  });
+
+  it('explains what is not applicable and lists what had to be cleaned up', () => {
+    const report = renderReport(input());
+    expect(report).toContain('- `linux_cgroups_pids`: The suite reads cgroup v1 only.');
+    expect(report).toContain('- runc, `create`: container abc left behind (deleted)');
+  });
+
+  it('lists regressions and notices when the runtime under test ran', () => {
+    const tsrun = { name: 'tsrun', runs: new Map([['create', runcRun('create')]]) };
+    const columns = [{ column: tsrun, role: 'under test' as const, description: '`bin/tsrun`: tsrun version 0.1.0', durationMs: 1000 }];
+    const report = renderReport(input({ columns, check: { regressions: ['create is expected to pass: exit 1: boom'], notices: [] } }));
+    expect(report).not.toContain('Reference column only');
+    expect(report).toContain('Regressions:\n- create is expected to pass: exit 1: boom');
+  });
+});
