@@ -1,6 +1,6 @@
 import koffi from 'koffi';
 import { Arena } from './arena.js';
-import { ChainBuffer, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
+import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
 import { O } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
 import { SyscallError } from './syscall-error.js';
@@ -113,6 +113,7 @@ export class CompiledChain {
       struct.writeBigUInt64LE(instructions, 8);
       return this.arena.bytesAt(struct);
     }
+    if (arg instanceof ChainBufferOffset) return this.marshal(arg.buffer) + BigInt(arg.offset);
     if (arg instanceof ChainBuffer) {
       const known = this.shared.get(arg);
       if (known !== undefined) return known;
@@ -166,6 +167,7 @@ function argumentSize(arg: ChainArg): number {
   if (typeof arg === 'string') return Buffer.byteLength(arg) + 1;
   if (arg instanceof Uint8Array) return arg.length;
   if (arg instanceof ChainBuffer) return arg.initial.length;
+  if (arg instanceof ChainBufferOffset) return 0;
   if (arg instanceof SockFprog) return arg.filter.length + 32;
   if (arg instanceof ErrnoLocation) return 0;
   if (Array.isArray(arg)) return arg.reduce((n: number, s: string) => n + Buffer.byteLength(s) + 9, 8);

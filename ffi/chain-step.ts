@@ -9,7 +9,7 @@
  * strings, a Uint8Array a block of bytes; numbers and bigints are passed as
  * 64-bit register values; null is a NULL pointer.
  */
-export type ChainArg = number | bigint | string | readonly string[] | Uint8Array | ChainBuffer | SockFprog | ErrnoLocation | null;
+export type ChainArg = number | bigint | string | readonly string[] | Uint8Array | ChainBuffer | ChainBufferOffset | SockFprog | ErrnoLocation | null;
 
 /** struct sock_fprog for seccomp(2): a length and a pointer to the filter instructions. */
 export class SockFprog {
@@ -29,6 +29,19 @@ export const ERRNO = new ErrnoLocation();
  */
 export class ChainBuffer {
   constructor(readonly initial: Uint8Array) {}
+
+  /** The address `offset` bytes into this buffer. */
+  at(offset: number): ChainBufferOffset {
+    if (offset < 0 || offset >= this.initial.length) throw new Error(`offset ${offset} is outside a ${this.initial.length}-byte buffer`);
+    return new ChainBufferOffset(this, offset);
+  }
+}
+
+export class ChainBufferOffset {
+  constructor(
+    readonly buffer: ChainBuffer,
+    readonly offset: number,
+  ) {}
 }
 
 export interface CallStep {

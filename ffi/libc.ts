@@ -36,6 +36,7 @@ function bind() {
     getpid: f('int getpid(void)'),
     setns: f('int setns(int fd, int nstype)'),
     memfdCreate: f('int memfd_create(const char *name, unsigned int flags)'),
+    umount2: f('int umount2(const char *target, int flags)'),
     unshare: f('int unshare(int flags)'),
   };
 }

@@ -63,8 +63,14 @@ export function planInit(input: InitPlanInput): InitPlan {
   const { spec, channel } = input;
   const proc = spec.process;
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
-  if (!input.namespaces.has('mount') || input.joinFds.has('mount')) {
-    throw new Error('linux.namespaces: tsrun needs a new mount namespace (add {"type": "mount"})');
+  // Without a mount namespace of its own the container shares the host's:
+  // its mounts are made there (and taken down by delete), and it gets a
+  // chroot, since pivot_root would move the host's root.
+  const hostMountNamespace = !input.namespaces.has('mount');
+  if (hostMountNamespace && ((spec.linux?.maskedPaths ?? []).length > 0 || (spec.linux?.readonlyPaths ?? []).length > 0)) {
+    throw new Error(
+      'linux.maskedPaths/readonlyPaths: masking paths needs a private mount namespace (add {"type": "mount"} to linux.namespaces), as in runc',
+    );
   }
   const chainFds = [channel.syncRead, channel.reportWrite];
   const kept = [0, 1, 2, ...range(3, input.preservedFds), input.fifoFd, ...chainFds, ...input.joinFds.values()];
@@ -104,7 +110,9 @@ export function planInit(input: InitPlanInput): InitPlan {
     w.check('unshare(CLONE_NEWCGROUP)', 'unshare', [CLONE.NEWCGROUP]);
   }
   w.call('umask', [0]);
-  w.check('make / a recursive slave of the host', 'mount', [null, '/', null, MS.SLAVE | MS.REC, null]);
+  if (!hostMountNamespace) {
+    w.check('make / a recursive slave of the host', 'mount', [null, '/', null, MS.SLAVE | MS.REC, null]);
+  }
   w.checkpoint('isolated');
 
   w.check(`bind the rootfs ${input.rootfs} onto itself`, 'mount', [input.rootfs, input.rootfs, null, MS.BIND | MS.REC, null]);
@@ -125,7 +133,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   planDevices(ctx);
   w.checkpoint('mounted');
 
-  planPivot(ctx, input.noPivot);
+  planPivot(ctx, hostMountNamespace ? 'chroot' : input.noPivot ? 'move' : 'pivot');
   // sysctl writes go through /proc/sys, which the read-only paths lock next.
   planIdentity(spec, w);
   planFinish(ctx);

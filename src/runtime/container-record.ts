@@ -20,6 +20,8 @@ export interface ContainerRecord {
   readonly rootfs: string;
   /** Absolute path of the container's cgroup in the cgroup2 filesystem. */
   readonly cgroupPath?: string;
+  /** Mounts the container made in the host's mount namespace (it had none of its own), deepest first. */
+  readonly hostMounts?: readonly string[];
   /** uid of the user who created the container. */
   readonly owner: number;
   /** Whether `start` has released the container's process. */

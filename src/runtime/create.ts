@@ -64,6 +64,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
       created: new Date().toISOString(),
       rootfs: launched.rootfs,
       ...(launched.cgroupPath === undefined ? {} : { cgroupPath: launched.cgroupPath }),
+      ...(launched.hostMounts.length === 0 ? {} : { hostMounts: launched.hostMounts }),
       owner: process.geteuid?.() ?? 0,
       started: false,
     };
@@ -79,8 +80,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
       }
     }
     if (error instanceof HookError) {
-      // config.md: after a failed prestart/createRuntime/createContainer hook
-      // the lifecycle continues at delete, which runs the poststop hooks.
+      // config.md: after a failed createRuntime/createContainer hook the
+      // lifecycle continues at delete, which runs the poststop hooks.
       try {
         runHooks('poststop', spec.hooks?.poststop, stateFor(0, 'stopped'));
       } catch {

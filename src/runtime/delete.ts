@@ -10,6 +10,7 @@ import { lockContainer } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { ContainerNotFoundError, StateStore } from './state-store.js';
 import { liveStatus, ociState } from './status.js';
+import { unmountAll } from '../linux/rootfs/host-mounts.js';
 
 // runc gives a SIGKILLed init 10 s to disappear before giving up.
 const KILL_WAIT_MS = 10_000;
@@ -18,10 +19,9 @@ const POLL_MS = 10;
 const CGROUP_REMOVE_ATTEMPTS = 50;
 
 /**
- * `tsrun delete`, with runc's rules: a stopped container is deleted; a
- * created one is killed and deleted; a running or paused one only with
- * `force` (SIGKILL, then wait for it). Without `force`, an unknown id is an
- * error.
+ * `tsrun delete`: a stopped container is deleted; a created, running or
+ * paused one only with `force` (SIGKILL, then wait for it). Without `force`,
+ * an unknown id is an error.
  */
 export async function deleteContainer(g: GlobalOptions, id: string, force: boolean): Promise<void> {
   const store = new StateStore(g.root);
@@ -46,9 +46,9 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
     }
     const status = liveStatus(store, record);
     if (status !== 'stopped') {
-      if (status !== 'created' && !force) {
-        throw new Error(`cannot delete container ${id} that is not stopped: ${status}`);
-      }
+      // runtime-spec runtime.md: deleting a container that is not stopped
+      // MUST fail (runc deletes a created one anyway; we follow the spec).
+      if (!force) throw new Error(`cannot delete container ${id} that is not stopped: ${status}`);
       await killInit(store, record, status === 'paused');
     }
     await destroy(store, record);
@@ -75,6 +75,7 @@ async function killInit(store: StateStore, record: ContainerRecord, paused: bool
 /** Undoes create, then runs the poststop hooks (runtime-spec lifecycle steps 12 and 13). */
 async function destroy(store: StateStore, record: ContainerRecord): Promise<void> {
   if (record.cgroupPath !== undefined) await removeCgroup(record.cgroupPath);
+  if (record.hostMounts !== undefined) unmountAll(record.hostMounts);
   const config = store.readConfig(record.id);
   const state = ociState(record, 'stopped');
   // config.md: a failing poststop hook is a warning; the other hooks and the delete go on.

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, openSync, realpathSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, openSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostKernel } from '../../ffi/host-kernel.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
@@ -12,6 +12,7 @@ import { inNamespacesOf } from '../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
 import { planInit } from '../linux/init-plan.js';
 import { readMountInfo } from '../linux/mountinfo.js';
+import { mountIdsNow, newMountsUnder, unmountAll } from '../linux/rootfs/host-mounts.js';
 import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
 import { findExecutable } from '../linux/process/find-executable.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
@@ -28,6 +29,8 @@ export interface LaunchedContainer {
   /** Undefined for an unprivileged caller without a delegated cgroup. */
   readonly cgroupPath: string | undefined;
   readonly rootfs: string;
+  /** Mounts made in the host's mount namespace (no mount namespace of its own), deepest first. */
+  readonly hostMounts: readonly string[];
 }
 
 /** What launch needs besides the options: where the exec fifo is and how to describe state to hooks. */
@@ -58,10 +61,14 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const cgroupPath = cgroupDirectory(spec, o.id, ctx.systemdCgroup);
   const listenFds = inheritedListenFds();
   const preservedFds = o.preserveFds + listenFds;
+  assertOpen(preservedFds);
   const processSpec = listenFds > 0 ? withListenEnv(spec, listenFds) : spec;
 
   // Compiled before anything exists: a profile that cannot be honoured fails here.
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  const sharesHostMounts = !namespaces.has('mount');
+  const mountsBefore = sharesHostMounts ? mountIdsNow() : undefined;
+  if (mountsBefore !== undefined) ctx.onUndo(() => unmountAll(newMountsUnder(rootfs, mountsBefore)));
   const fifoFd = makeExecFifo(ctx.fifoPath);
   const joinFds = new Map<string, number>();
   try {
@@ -119,7 +126,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.release();
 
     puppet.reachCheckpoint('isolated');
-    runHooks('prestart', spec.hooks?.prestart, ctx.stateFor(pid));
+    // (prestart hooks run at `start`: config.md puts them after the start operation.)
     runHooks('createRuntime', spec.hooks?.createRuntime, ctx.stateFor(pid));
     puppet.release();
 
@@ -132,7 +139,8 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('ready');
     if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials);
     puppet.release();
-    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, rootfs };
+    const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
+    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, rootfs, hostMounts: ownMounts };
   } finally {
     closeSync(fifoFd);
     for (const fd of joinFds.values()) closeSync(fd);
@@ -185,6 +193,20 @@ function rootfsPath(bundle: string, path: string | undefined): string {
     return realpathSync(configured);
   } catch (error) {
     throw new Error(`root.path: ${configured}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the bundle needs its root filesystem there`);
+  }
+}
+
+/**
+ * The chain predicts fd numbers from the set it keeps: a preserved fd that
+ * is not actually open would shift every prediction.
+ */
+function assertOpen(preserved: number): void {
+  for (let fd = 3; fd < 3 + preserved; fd += 1) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new Error(`--preserve-fds/LISTEN_FDS: fd ${fd} is not open in tsrun; pass only fds that exist`);
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { SPEC_VERSION } from '../config/spec-version.js';
 import type { Spec, State } from '../config/types.js';
 import { inNamespacesOf } from '../linux/enter-namespaces.js';
 import type { ContainerRecord } from './container-record.js';
-import { runHooks } from './hooks.js';
+import { logger } from '../cli/log.js';
+import { HookError, runHook, runHooks } from './hooks.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
@@ -19,23 +20,29 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     if (status !== 'created') throw new Error(`cannot start an already ${status} container`);
     const spec = store.readConfig(id);
     const stateOf = (s: State['status']): State => stateFrom(record, s, spec);
-    if ((spec?.hooks?.startContainer ?? []).length > 0) {
-      try {
+    try {
+      // config.md: prestart hooks run after the start operation is called,
+      // in the runtime namespace; startContainer ones in the container's.
+      runHooks('prestart', spec?.hooks?.prestart, stateOf('created'));
+      if ((spec?.hooks?.startContainer ?? []).length > 0) {
         inNamespacesOf(record.pid, () => runHooks('startContainer', spec?.hooks?.startContainer, stateOf('created')));
-      } catch (error) {
-        // config.md: a failed startContainer hook stops the container.
-        process.kill(record.pid, 'SIGKILL');
-        throw error;
       }
+    } catch (error) {
+      // A failed prestart or startContainer hook stops the container.
+      process.kill(record.pid, 'SIGKILL');
+      throw error;
     }
     releaseExecFifo(store.fifoPath(id), record.pid);
     store.write({ ...record, started: true });
-    try {
-      runHooks('poststart', spec?.hooks?.poststart, stateOf('running'));
-    } catch (error) {
-      // config.md: a poststart failure is logged, and the container keeps running.
-      process.emitWarning((error as Error).message);
-    }
+    // config.md: a failed poststart hook is a warning; the others still run.
+    spec?.hooks?.poststart?.forEach((hook, index) => {
+      try {
+        runHook('poststart', index, hook, stateOf('running'));
+      } catch (error) {
+        if (!(error instanceof HookError)) throw error;
+        logger.warn(error.message);
+      }
+    });
   });
 }
 

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
+import { exampleRootfs, sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -104,6 +104,34 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(s.tsrun(['delete', '--force', 'user-owner']).status).toBe(0);
   });
 
+  it('without a mount namespace, mounts are made in the host namespace, chroot-ed into, and removed by delete', () => {
+    const rootfs = join(s.dir, 'shared-mnt-rootfs');
+    cpSync(exampleRootfs, rootfs, { recursive: true, verbatimSymlinks: true });
+    const bundle = s.bundle('sharedmnt', (c) => {
+      c.root = { path: rootfs, readonly: false };
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+      shell(c, 'readlink /proc/self/ns/mnt; ls /; sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', bundle, 'sharedmnt']).status).toBe(0);
+    const pid = JSON.parse(s.tsrun(['state', 'sharedmnt']).stdout).pid as number;
+    expect(readlinkSync(`/proc/${pid}/ns/mnt`)).toBe(readlinkSync('/proc/self/ns/mnt'));
+    expect(readlinkSync(`/proc/${pid}/root`)).toBe(rootfs);
+    const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(` ${rootfs}/`));
+    expect(hostMounts().length).toBeGreaterThan(3);
+    expect(s.tsrun(['delete', '--force', 'sharedmnt']).status).toBe(0);
+    expect(hostMounts()).toEqual([]);
+  });
+
+  it('masked paths without a private mount namespace are refused', () => {
+    const r = s.tsrun(['create', '--bundle', s.bundle('nomnt', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+    }), 'nomnt']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/maskedPaths\/readonlyPaths: masking paths needs a private mount namespace/);
+  });
+
   it('--no-pivot runs the container from a chroot over a moved rootfs', () => {
     const r = s.tsrun(['run', '--no-pivot', '--bundle', s.bundle('nopivot', (c) => shell(c, 'cat /etc/motd; echo $$')), 'nopivot']);
     expect(r.status, r.stderr).toBe(0);
@@ -189,19 +217,41 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     const r = s.tsrun(['run', '--bundle', bundle, 'hooks']);
     expect(r.status, r.stderr).toBe(0);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    expect(lines.map((l) => l.split(' ')[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+    // prestart runs at `start` (config.md), after the create-time hooks.
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['createRuntime', 'createContainer', 'prestart', 'startContainer', 'poststart', 'poststop']);
     // Runtime-namespace hooks share our network namespace; container-namespace
     // hooks (createContainer, startContainer) run in the container's.
     const hostNet = readlinkSync('/proc/self/ns/net');
     const nets = lines.map((l) => l.split(' ')[1]);
-    expect([nets[0], nets[1], nets[4], nets[5]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
-    expect(nets[2]).not.toBe(hostNet);
-    expect(nets[3]).toBe(nets[2]);
+    expect([nets[0], nets[2], nets[4], nets[5]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
+    expect(nets[1]).not.toBe(hostNet);
+    expect(nets[3]).toBe(nets[1]);
     const state = (i: number) => JSON.parse(lines[i]?.split(' ').slice(2).join(' ') ?? '{}');
     expect(state(0)).toMatchObject({ id: 'hooks', status: 'creating', bundle });
     expect(state(0).pid).toBeGreaterThan(0);
+    expect(state(2)).toMatchObject({ status: 'created' });
     expect(state(4)).toMatchObject({ status: 'running' });
     expect(state(5)).toMatchObject({ status: 'stopped' });
+  });
+
+  it('a failing poststart hook is a warning: the other hooks run and the container keeps running', () => {
+    const log = join(s.dir, 'poststart.log');
+    const bundle = s.bundle('poststartfail', (c) => {
+      c.hooks = {
+        poststart: [
+          { path: '/bin/sh', args: ['sh', '-c', 'exit 1'] },
+          { path: '/bin/sh', args: ['sh', '-c', `echo second >> ${log}`] },
+        ],
+      };
+      shell(c, 'sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', bundle, 'poststartfail']).status).toBe(0);
+    const start = s.tsrun(['start', 'poststartfail']);
+    expect(start.status, start.stderr).toBe(0);
+    expect(start.stderr).toMatch(/level=warning.*poststart hook #0/);
+    expect(readFileSync(log, 'utf8')).toBe('second\n');
+    expect(JSON.parse(s.tsrun(['state', 'poststartfail']).stdout).status).toBe('running');
+    expect(s.tsrun(['delete', '--force', 'poststartfail']).status).toBe(0);
   });
 
   it('a failing createRuntime hook fails create, runs poststop, and leaves nothing', () => {

@@ -31,7 +31,7 @@ export function cgroupDirectory(spec: Spec, id: string, systemd: boolean): strin
   const root = cgroup2Mount();
   const configured = spec.linux?.cgroupsPath;
   if (systemd || (configured !== undefined && /^[^/]*:[^/]*:[^/]*$/.test(configured))) {
-    return join(root, systemdPath(configured ?? `:tsrun:${id}`, id));
+    return join(root, systemdPath(configured === undefined || configured === '' ? `:tsrun:${id}` : configured, id));
   }
   if (configured === undefined || configured === '') return join(root, id);
   if (isAbsolute(configured)) return join(root, configured);
@@ -49,6 +49,9 @@ export function systemdPath(cgroupsPath: string, id: string): string {
   const sliceName = slice === '' ? 'system.slice' : slice;
   if (!sliceName.endsWith('.slice')) throw new Error(`linux.cgroupsPath: "${slice}" is not a systemd slice name (it must end in .slice)`);
   const parts = sliceName.slice(0, -'.slice'.length).split('-');
+  if (sliceName !== '-.slice' && parts.some((p) => p === '')) {
+    throw new Error(`linux.cgroupsPath: "${slice}" is not a valid systemd slice name (empty part between dashes)`);
+  }
   const nested = parts.map((_, i) => `${parts.slice(0, i + 1).join('-')}.slice`);
   if (sliceName === '-.slice') nested.length = 0;
   const unit = name.endsWith('.slice') ? name : `${prefix === '' ? '' : `${prefix}-`}${name === '' ? id : name}.scope`;

@@ -45,13 +45,14 @@ function isExecutable(path: string | undefined): boolean {
  */
 function hostPath(path: string, rootfs: string, mounts: readonly Mount[], bundle: string): string | undefined {
   const resolved = resolveInRoot(rootfs, path);
-  if (resolved === undefined) return undefined;
+  // A bind mount may cover a directory the image does not have: match it on the plain path then.
+  const inside = resolved?.inside ?? posix.normalize(path);
   const bind = [...mounts]
     .reverse()
-    .find((m) => isBind(m) && (resolved.inside === m.destination || resolved.inside.startsWith(`${m.destination}/`)));
-  if (bind?.source === undefined) return resolved.host;
+    .find((m) => isBind(m) && (inside === m.destination || inside.startsWith(`${m.destination}/`)));
+  if (bind?.source === undefined) return resolved?.host;
   const source = isAbsolute(bind.source) ? bind.source : join(bundle, bind.source);
-  return join(source, resolved.inside.slice(bind.destination.length));
+  return join(source, inside.slice(bind.destination.length));
 }
 
 function isBind(m: Mount): boolean {

@@ -31,7 +31,7 @@ export interface ExecPlan {
  *
  * The wait cannot be followed by a branch, so the byte `start` writes into
  * the fifo is the first byte of the executable's path: if the wait fails,
- * the path stays "\0..." and execve fails with ENOENT instead of starting
+ * the path stays empty and execve fails with ENOENT instead of starting
  * the container early.
  */
 export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
@@ -51,15 +51,17 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   w.call('prctl', [PR.SET_PDEATHSIG, 0, 0, 0, 0]);
 
   if (!plan.path.startsWith('/')) throw new Error(`the executable path ${plan.path} must be absolute here`);
-  const path = new ChainBuffer(Buffer.from(`\0${plan.path.slice(1)}\0`));
+  // guard[0] is scratch for the seccomp guard below; the path starts at guard[1].
+  const guard = new ChainBuffer(Buffer.from(`\0\0${plan.path.slice(1)}\0`));
+  const path = guard.at(1);
   const fifo = fds.open();
   w.call('open', [`/proc/self/fd/${plan.fifoFd}`, O.RDONLY | O.CLOEXEC]);
   w.call('read', [fifo, path, 1]);
   w.call('close', [fifo]);
   w.call('close', [plan.fifoFd]);
   w.call('syscall', [SYS.rt_sigprocmask, SIG_SETMASK, Buffer.alloc(8), null, 8]);
-  const exec = plan.lateSeccomp === undefined ? path : lateSeccomp(plan.lateSeccomp, plan.path, path, w);
-  w.call('execve', [exec, plan.args, plan.env]);
+  if (plan.lateSeccomp !== undefined) lateSeccomp(plan.lateSeccomp, guard, w);
+  w.call('execve', [path, plan.args, plan.env]);
   // Still here: execve failed. Report it even if nobody listens any more.
   w.call('signal', [SIGPIPE, SIG_IGN]);
   w.reportErrno(`execve ${plan.path}`);
@@ -70,15 +72,12 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
 /**
  * Install the filter after the wait for `start`, as close to execve as
  * possible, and make a failed install stop the exec without a branch:
- * the path execve gets is strcat(<errno after seccomp as 4 bytes>, path).
- * With errno 0 that is the path itself; with any errno (all below 256) it
- * starts with that byte, and execve fails with ENOENT.
+ * strcpy(guard, <errno as 4 bytes>) copies up to the first NUL. With errno
+ * 0 that is one byte, guard[0]; with any errno (all below 256) it is two,
+ * and guard[1], the first byte of the path, becomes NUL: execve("") fails.
  */
-function lateSeccomp(compiled: CompiledSeccomp, executable: string, path: ChainBuffer, w: ChainWriter): ChainBuffer {
-  const guarded = new ChainBuffer(Buffer.alloc(4 + Buffer.byteLength(executable) + 2));
+function lateSeccomp(compiled: CompiledSeccomp, guard: ChainBuffer, w: ChainWriter): void {
   w.call('memset', [ERRNO, 0, 4]);
   w.call('syscall', [SYS.seccomp, SECCOMP_SET_MODE_FILTER, compiled.flags, new SockFprog(compiled.filter)]);
-  w.call('memcpy', [guarded, ERRNO, 4]);
-  w.call('strcat', [guarded, path]);
-  return guarded;
+  w.call('strcpy', [guard, ERRNO]);
 }

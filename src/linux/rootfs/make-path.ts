@@ -16,7 +16,8 @@ export function makePath(ctx: RootfsContext, path: string, file: boolean): void 
     const isLast = i === parts.length - 1;
     const full = `${parent === '/' ? '' : parent}/${name}`;
     if (isLast && file) {
-      const fd = w.openInRoot(`create file ${full} in the rootfs`, ctx.rootFd, full, O.CREAT | O.WRONLY | O.NOCTTY, 0o644);
+      // Read-only: an existing file on a read-only filesystem opens fine (runc's /etc/hosts case).
+      const fd = w.openInRoot(`create file ${full} in the rootfs`, ctx.rootFd, full, O.CREAT | O.RDONLY | O.NOCTTY, 0o644);
       w.close(fd);
       return;
     }

@@ -66,7 +66,9 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
 function sysfsFallback(ctx: RootfsContext, mount: Mount): Mount {
   if (mount.type !== 'sysfs' || !ctx.userns || ctx.newNetwork) return mount;
   const keep = (mount.options ?? []).filter((o) => ['ro', 'rw', 'nosuid', 'nodev', 'noexec'].includes(o));
-  return { ...mount, type: 'bind', source: '/sys', options: ['rbind', ...keep] };
+  // "ro" must reach /sys's submounts too (cgroup, debugfs, ...): add its recursive form.
+  const recursive = keep.includes('ro') ? ['rro'] : [];
+  return { ...mount, type: 'bind', source: '/sys', options: ['rbind', ...keep, ...recursive] };
 }
 
 function bindSource(ctx: RootfsContext, mount: Mount, field: string): string {
@@ -94,5 +96,6 @@ function filesystemType(type: string | undefined, field: string): string {
 /** Flags that a user namespace may not drop when remounting a bind of `source`. */
 function inheritedLocks(ctx: RootfsContext, source: string): number {
   if (!ctx.userns) return 0;
-  return lockedFlags(mountContaining(ctx.hostMounts, source)) & ~MS.RDONLY;
+  // A read-only source stays read-only: a user namespace cannot lift that either.
+  return lockedFlags(mountContaining(ctx.hostMounts, source));
 }

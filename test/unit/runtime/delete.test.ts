@@ -43,12 +43,21 @@ describe('deleteContainer', () => {
     expect(store.ids()).toEqual([]);
   });
 
-  it('kills and deletes a created container, even without force (runc does)', async () => {
+  it('refuses a created container without force (runtime-spec; runc deletes it anyway)', async () => {
+    const init = sleeper();
+    const { g, store } = setup((id) => recordFor(id, init.pid));
+    writeFileSync(store.fifoPath('c1'), '');
+    await expect(deleteContainer(g, 'c1', false)).rejects.toThrow(/^cannot delete container c1 that is not stopped: created$/);
+    expect(store.ids()).toEqual(['c1']);
+    expect(init.exitCode).toBeNull();
+  });
+
+  it('kills and deletes a created container with force', async () => {
     const init = sleeper();
     const { g, store } = setup((id) => recordFor(id, init.pid));
     writeFileSync(store.fifoPath('c1'), '');
     const exited = once(init, 'exit');
-    await deleteContainer(g, 'c1', false);
+    await deleteContainer(g, 'c1', true);
     expect(await exited).toEqual([null, 'SIGKILL']);
     expect(store.ids()).toEqual([]);
   });
