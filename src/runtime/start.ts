@@ -4,6 +4,7 @@ import type { Spec, State } from '../config/types.js';
 import { inNamespacesOf } from '../linux/enter-namespaces.js';
 import type { ContainerRecord } from './container-record.js';
 import { logger } from '../cli/log.js';
+import { deleteContainer } from './delete.js';
 import { HookError, runHook, runHooks } from './hooks.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
@@ -13,6 +14,7 @@ import { liveStatus, readProcessStat } from './status.js';
 /** `tsrun start`: let a created container's process execve its command. */
 export async function start(g: GlobalOptions, id: string): Promise<void> {
   const store = new StateStore(g.root);
+  let hookFailure: unknown;
   await withLock(store, id, () => {
     const record = store.read(id);
     const status = liveStatus(store, record);
@@ -28,9 +30,8 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
         inNamespacesOf(record.pid, () => runHooks('startContainer', spec?.hooks?.startContainer, stateOf('created')));
       }
     } catch (error) {
-      // A failed prestart or startContainer hook stops the container.
-      process.kill(record.pid, 'SIGKILL');
-      throw error;
+      hookFailure = error;
+      return;
     }
     releaseExecFifo(store.fifoPath(id), record.pid);
     store.write({ ...record, started: true });
@@ -44,6 +45,12 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
       }
     });
   });
+  if (hookFailure !== undefined) {
+    // config.md: a failed prestart or startContainer hook stops the
+    // container and the lifecycle goes on to delete (poststop hooks included).
+    await deleteContainer(g, id, true);
+    throw hookFailure;
+  }
 }
 
 /**

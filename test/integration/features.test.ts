@@ -254,6 +254,25 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(s.tsrun(['delete', '--force', 'poststartfail']).status).toBe(0);
   });
 
+  it('a failing prestart hook fails start, deletes the container, and runs poststop', () => {
+    const log = join(s.dir, 'prestartfail.log');
+    const bundle = s.bundle('prestartfail', (c) => {
+      c.hooks = {
+        prestart: [{ path: '/bin/false', args: ['false'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${log}`] }],
+      };
+      shell(c, 'sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', bundle, 'prestartfail']).status).toBe(0);
+    const pid = JSON.parse(s.tsrun(['state', 'prestartfail']).stdout).pid as number;
+    const start = s.tsrun(['start', 'prestartfail']);
+    expect(start.status).not.toBe(0);
+    expect(start.stderr).toMatch(/prestart hook #0 \(\/bin\/false\) exited with status 1/);
+    expect(s.tsrun(['state', 'prestartfail']).status).not.toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('poststop\n');
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]).toMatch(/[ZX]/);
+  });
+
   it('a failing createRuntime hook fails create, runs poststop, and leaves nothing', () => {
     const log = join(s.dir, 'failhook.log');
     const bundle = s.bundle('failhook', (c) => {

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -37,6 +37,9 @@ export type ConfigObject = any;
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-it-'));
   const root = join(dir, 'state');
+  // Mount destinations get created in the rootfs: each sandbox works on its own copy.
+  const rootfs = join(dir, 'rootfs');
+  cpSync(exampleRootfs, rootfs, { recursive: true, verbatimSymlinks: true });
   let counter = 0;
   return {
     root,
@@ -65,6 +68,7 @@ export function sandbox(): Sandbox {
       const bundle = join(dir, name);
       mkdirSync(bundle, { recursive: true });
       const config = baseConfig();
+      config.root.path = rootfs;
       edit(config);
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
       return bundle;

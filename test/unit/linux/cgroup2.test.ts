@@ -1,0 +1,218 @@
+import { readFileSync as realReadFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LinuxResources } from '../../../src/config/types.js';
+import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { baseSpec, temporaryDir } from './fixtures.js';
+
+// cgroup2.ts reads /proc/self/mountinfo and /proc/self/cgroup. Tests that need
+// a particular host put fake contents here; the others read the real files.
+const fake = vi.hoisted(() => ({ files: undefined as Record<string, string> | undefined }));
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  const readFileSync = ((path: unknown, ...rest: unknown[]) => {
+    const text = typeof path === 'string' ? fake.files?.[path] : undefined;
+    if (text !== undefined) return text;
+    return (actual.readFileSync as (...args: unknown[]) => unknown)(path, ...rest);
+  }) as typeof actual.readFileSync;
+  return { ...actual, readFileSync, default: { ...actual, readFileSync } };
+});
+
+const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, refuseUnenforcedResources, removeCgroup, systemdPath } = await import(
+  '../../../src/linux/cgroups/cgroup2.js'
+);
+
+afterEach(() => {
+  fake.files = undefined;
+});
+
+/** A cgroup v2 host where tsrun runs in a login session's scope. */
+function pureV2Host(own = '/user.slice/user-1000.slice/session-2.scope'): void {
+  fake.files = {
+    '/proc/self/mountinfo': [
+      '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+      '30 22 0:26 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw',
+      '31 30 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:8 - cgroup2 cgroup2 rw,nsdelegate',
+    ].join('\n'),
+    '/proc/self/cgroup': `0::${own}\n`,
+  };
+}
+
+const withPath = (cgroupsPath: string | undefined) => baseSpec({ linux: { namespaces: [{ type: 'mount' }], ...(cgroupsPath === undefined ? {} : { cgroupsPath }) } });
+
+describe('cgroupDirectory', () => {
+  it('puts a container without cgroupsPath at /<id> under the cgroup2 root', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath(undefined), 'c1', false)).toBe('/sys/fs/cgroup/c1');
+    expect(cgroupDirectory(withPath(''), 'c1', false)).toBe('/sys/fs/cgroup/c1');
+  });
+
+  it('takes an absolute cgroupsPath from the cgroup2 root', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath('/tsrun/web'), 'c1', false)).toBe('/sys/fs/cgroup/tsrun/web');
+  });
+
+  it('takes a relative cgroupsPath from the caller\'s own cgroup', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath('tsrun/web'), 'c1', false)).toBe('/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/tsrun/web');
+  });
+
+  it('reads slice:prefix:name as systemd\'s path, with or without --systemd-cgroup', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath('system.slice:docker:abc'), 'c1', false)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
+    expect(cgroupDirectory(withPath('system.slice:docker:abc'), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
+  });
+
+  it('defaults to system.slice/tsrun-<id>.scope with --systemd-cgroup', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath(undefined), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
+  });
+
+  // Without --systemd-cgroup an empty cgroupsPath means "none"; with it too
+  // (the unit is tsrun-<id>.scope, not <id>.scope).
+  it('treats an empty cgroupsPath like none with --systemd-cgroup too', () => {
+    pureV2Host();
+    expect(cgroupDirectory(withPath(''), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
+    expect(cgroupDirectory(withPath(''), 'c1', true)).toBe(cgroupDirectory(withPath(undefined), 'c1', true));
+    expect(cgroupDirectory(withPath(''), 'c1', false)).toBe('/sys/fs/cgroup/c1');
+  });
+
+  it('uses this host\'s real cgroup2 mount', () => {
+    const line = realReadFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+    if (line === undefined) {
+      expect(() => cgroup2Mount()).toThrow(/no cgroup2 filesystem is mounted/);
+      return;
+    }
+    const mountPoint = line.split(' ')[4] as string;
+    expect(cgroupDirectory(withPath(undefined), 'abc', false)).toBe(join(mountPoint, 'abc'));
+    expect(cgroupDirectory(withPath('/x/y'), 'abc', false)).toBe(join(mountPoint, 'x/y'));
+  });
+});
+
+describe('cgroup2Mount and ownCgroup', () => {
+  it('finds the hybrid layout\'s unified tree', () => {
+    fake.files = {
+      '/proc/self/mountinfo': [
+        '22 1 8:1 / / rw - ext4 /dev/sda1 rw',
+        '35 30 0:30 / /sys/fs/cgroup/memory rw,nosuid shared:10 - cgroup cgroup rw,memory',
+        '41 31 0:38 / /sys/fs/cgroup/unified rw,nosuid shared:9 - cgroup2 cgroup2 rw',
+      ].join('\n'),
+      '/proc/self/cgroup': '4:memory:/x\n0::/\n',
+    };
+    expect(cgroup2Mount()).toBe('/sys/fs/cgroup/unified');
+    expect(ownCgroup()).toBe('/');
+  });
+
+  it('refuses a host without cgroup2', () => {
+    fake.files = { '/proc/self/mountinfo': '22 1 8:1 / / rw - ext4 /dev/sda1 rw\n35 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n' };
+    expect(() => cgroup2Mount()).toThrow('no cgroup2 filesystem is mounted on this host');
+  });
+
+  it('reads the 0:: line, or "/" when there is none', () => {
+    fake.files = { '/proc/self/cgroup': '12:pids:/a\n0::/b/c\n' };
+    expect(ownCgroup()).toBe('/b/c');
+    fake.files = { '/proc/self/cgroup': '12:pids:/a\n' };
+    expect(ownCgroup()).toBe('/');
+  });
+});
+
+describe('systemdPath', () => {
+  it('nests each dash-separated prefix of the slice and names the scope <prefix>-<name>', () => {
+    expect(systemdPath('system.slice:docker:abc', 'c1')).toBe('/system.slice/docker-abc.scope');
+    expect(systemdPath('a-b-c.slice:p:n', 'c1')).toBe('/a.slice/a-b.slice/a-b-c.slice/p-n.scope');
+    expect(systemdPath('user-1000.slice:tsrun:x', 'c1')).toBe('/user.slice/user-1000.slice/tsrun-x.scope');
+  });
+
+  it('puts -.slice (the root slice) at the top', () => {
+    expect(systemdPath('-.slice:p:n', 'c1')).toBe('/p-n.scope');
+  });
+
+  it('defaults the slice to system.slice, the name to the id, and drops an empty prefix', () => {
+    expect(systemdPath(':tsrun:', 'c1')).toBe('/system.slice/tsrun-c1.scope');
+    expect(systemdPath('machine.slice::web', 'c1')).toBe('/machine.slice/web.scope');
+  });
+
+  it('uses a name ending in .slice as the unit itself', () => {
+    expect(systemdPath('system.slice:p:my.slice', 'c1')).toBe('/system.slice/my.slice');
+  });
+
+  it('refuses a slice that does not end in .slice', () => {
+    expect(() => systemdPath('system:p:n', 'c1')).toThrow('linux.cgroupsPath: "system" is not a systemd slice name (it must end in .slice)');
+  });
+
+  // An empty dash component is not a valid slice name (systemd and runc's
+  // ExpandSlice refuse "-a.slice", "a--b.slice", "a-.slice" and ".slice"):
+  // no path such as /.slice/-a.slice/... is ever made of them.
+  it('refuses slice names with an empty dash component, as runc does', () => {
+    for (const slice of ['-a.slice', 'a--b.slice', 'a-.slice', '.slice', '--.slice', 'a-b-.slice']) {
+      expect(() => systemdPath(`${slice}:p:n`, 'c1'), slice).toThrow(
+        `linux.cgroupsPath: "${slice}" is not a valid systemd slice name (empty part between dashes)`,
+      );
+    }
+    // The root slice is the one name made of an empty dash part, and stays valid.
+    expect(systemdPath('-.slice:p:n', 'c1')).toBe('/p-n.scope');
+  });
+
+  it('refuses such a slice through cgroupDirectory too, with or without --systemd-cgroup', () => {
+    pureV2Host();
+    for (const systemd of [false, true]) {
+      expect(() => cgroupDirectory(withPath('a--b.slice:p:n'), 'c1', systemd), String(systemd)).toThrow(
+        'linux.cgroupsPath: "a--b.slice" is not a valid systemd slice name (empty part between dashes)',
+      );
+    }
+  });
+});
+
+describe('joinCgroup and removeCgroup', () => {
+  it('creates the directory, then writes the pid to cgroup.procs', () => {
+    const kernel = new RecordingKernel();
+    joinCgroup(kernel, '/sys/fs/cgroup/c1', 4321);
+    expect(kernel.calls).toEqual([
+      { op: 'mkdirp', path: '/sys/fs/cgroup/c1' },
+      { op: 'writeFile', path: '/sys/fs/cgroup/c1/cgroup.procs', data: '4321', field: 'linux.cgroupsPath' },
+    ]);
+  });
+
+  it('does not move the process when the directory cannot be made', () => {
+    const kernel = new RecordingKernel().failOn('mkdirp', 'EACCES');
+    expect(() => joinCgroup(kernel, '/sys/fs/cgroup/c1', 1)).toThrow('mkdir /sys/fs/cgroup/c1: EACCES');
+    expect(kernel.callsTo('writeFile')).toEqual([]);
+  });
+
+  it('removes an existing cgroup directory and leaves a missing one alone', () => {
+    const dir = temporaryDir();
+    const kernel = new RecordingKernel();
+    removeCgroup(kernel, dir);
+    removeCgroup(kernel, join(dir, 'gone'));
+    expect(kernel.calls).toEqual([{ op: 'rmdir', path: dir }]);
+  });
+});
+
+describe('refuseUnenforcedResources', () => {
+  it('allows device rules (enforced with BPF) and no resources at all', () => {
+    expect(() => refuseUnenforcedResources(undefined)).not.toThrow();
+    expect(() => refuseUnenforcedResources({})).not.toThrow();
+    expect(() => refuseUnenforcedResources({ devices: [{ allow: false, access: 'rwm' }] })).not.toThrow();
+  });
+
+  it('allows empty objects and arrays: nothing is asked for', () => {
+    expect(() => refuseUnenforcedResources({ memory: {}, cpu: {}, pids: undefined, hugepageLimits: [], unified: {}, blockIO: { weightDevice: [] } } as LinuxResources)).not.toThrow();
+  });
+
+  it('allows cpu.shares 1024, the kernel default that containerd sends with every container', () => {
+    expect(() => refuseUnenforcedResources({ cpu: { shares: 1024 } })).not.toThrow();
+    expect(() => refuseUnenforcedResources({ cpu: { shares: 512 } })).toThrow(/^linux\.resources\.cpu: /);
+    expect(() => refuseUnenforcedResources({ cpu: { shares: 1024, quota: 50000 } })).toThrow(/^linux\.resources\.cpu: /);
+  });
+
+  it('refuses every limit it does not enforce, naming each field', () => {
+    expect(() => refuseUnenforcedResources({ memory: { limit: 1 << 30 } })).toThrow(/^linux\.resources\.memory: tsrun does not enforce cgroup resource limits yet/);
+    expect(() => refuseUnenforcedResources({ pids: { limit: 0 } })).toThrow(/^linux\.resources\.pids: /);
+    expect(() =>
+      refuseUnenforcedResources({ devices: [{ allow: true }], memory: { swap: 0 }, cpu: { cpus: '0-1' }, pids: { limit: 10 }, unified: { 'io.max': 'x' } }),
+    ).toThrow(/^linux\.resources\.memory, linux\.resources\.cpu, linux\.resources\.pids, linux\.resources\.unified: /);
+  });
+});

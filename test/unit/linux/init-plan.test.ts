@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import type { ChainStep } from '../../../ffi/chain-step.js';
+import type { Spec } from '../../../src/config/types.js';
+import { planInit, type InitPlanInput } from '../../../src/linux/init-plan.js';
+import { planNamespaces } from '../../../src/linux/namespaces.js';
+import { baseSpec, CHANNEL, FIFO_FD, initInput, layout, parentFds, temporaryDir } from './fixtures.js';
+import { lineIndex, mustFind, render, replayFds } from './steps.js';
+
+const USERNS_LINUX: Spec['linux'] = {
+  namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'uts' }, { type: 'ipc' }],
+  uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+  gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+};
+
+/** A typical config: proc, a tmpfs /dev with devpts, a bind, masked and read-only paths. */
+function fullSpec(overrides: Partial<Spec> = {}, linux: Spec['linux'] = {}): Spec {
+  const bundle = temporaryDir();
+  layout(bundle, { hosts: '127.0.0.1 localhost\n' });
+  return baseSpec({
+    hostname: 'box',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance'] },
+      { destination: '/etc/hosts', type: 'bind', source: `${bundle}/hosts`, options: ['rbind', 'ro'] },
+    ],
+    process: { cwd: '/', args: ['/bin/sh', '-c', 'true'], env: ['PATH=/bin'], user: { uid: 1000, gid: 1000 } },
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network' }],
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+      sysctl: { 'net.ipv4.ip_forward': '1' },
+      ...linux,
+    },
+    ...overrides,
+  });
+}
+
+function plan(spec: Spec, overrides: Partial<InitPlanInput> = {}) {
+  const result = planInit(initInput(spec, overrides));
+  return { ...result, lines: render(result.steps) };
+}
+
+const isOpen = (line: string) => line.startsWith('open(') || line.startsWith('syscall(SYS_openat2');
+const checkpoints = (steps: readonly ChainStep[]) => steps.flatMap((s) => (s.kind === 'checkpoint' ? [s.name] : []));
+
+describe('planInit', () => {
+  it('meets the parent at spawned, isolated, mounted and ready, in that order, once each', () => {
+    expect(checkpoints(plan(fullSpec()).steps)).toEqual(['spawned', 'isolated', 'mounted', 'ready']);
+    expect(checkpoints(plan(baseSpec({ linux: USERNS_LINUX })).steps)).toEqual(['spawned', 'isolated', 'mounted', 'ready']);
+  });
+
+  it('first sets PDEATHSIG, then closes every inherited fd but the kept ones, before any open', () => {
+    const { lines } = plan(fullSpec());
+    expect(lines.slice(0, 5)).toEqual([
+      'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
+      'close_range(3, 16, 0) ?report',
+      `close_range(19, 20, 0) ?report`,
+      'close_range(22, ~0U, 0) ?report',
+      'checkpoint spawned',
+    ]);
+    expect(lines.findIndex(isOpen)).toBeGreaterThan(3);
+    expect([FIFO_FD, CHANNEL.syncRead, CHANNEL.reportWrite]).toEqual([17, 18, 21]);
+  });
+
+  it('keeps preserved fds and joined namespace fds through the first close_range', () => {
+    const spec = baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/a' }] } });
+    const { lines } = plan(spec, { preservedFds: 2, joinFds: new Map([['network', 25]]) });
+    expect(lines.slice(1, 5)).toEqual([
+      'close_range(5, 16, 0) ?report',
+      'close_range(19, 20, 0) ?report',
+      'close_range(22, 24, 0) ?report',
+      'close_range(26, ~0U, 0) ?report',
+    ]);
+    // The rootfs is the first thing opened: fd 5, right above the preserved 3 and 4.
+    expect(lines.find(isOpen)).toBe('open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
+    expect(lines).toContain('fchdir(5) ?report');
+  });
+
+  it('closes inherited fds only at the start of the chain: no close_range after "spawned" (a seccomp filter may forbid it)', () => {
+    const cases: Array<[string, Spec, Partial<InitPlanInput>]> = [
+      ['typical', fullSpec(), {}],
+      ['user namespace', fullSpec({}, USERNS_LINUX), {}],
+      ['preserved fds', fullSpec(), { preservedFds: 2 }],
+    ];
+    for (const [name, spec, overrides] of cases) {
+      const { lines } = plan(spec, overrides);
+      const spawned = mustFind(lines, 'checkpoint spawned');
+      const closeRanges = lines.flatMap((l, i) => (l.startsWith('close_range(') ? [i] : []));
+      expect(closeRanges.length, name).toBeGreaterThan(0);
+      expect(closeRanges.filter((i) => i > spawned), name).toEqual([]);
+    }
+  });
+
+  it('predicts every fd right: each one used is open, each one opened is closed', () => {
+    const cases: Array<[string, Spec, Partial<InitPlanInput>]> = [
+      ['typical', fullSpec(), {}],
+      ['user namespace', fullSpec({}, USERNS_LINUX), {}],
+      ['preserved fds and a joined namespace', fullSpec({}, { namespaces: [{ type: 'mount' }, { type: 'ipc', path: '/x' }] }), { preservedFds: 2, joinFds: new Map([['ipc', 26]]) }],
+      ['no pivot', fullSpec(), { noPivot: true }],
+    ];
+    for (const [name, spec, overrides] of cases) {
+      const { steps } = plan(spec, overrides);
+      const inherited = parentFds([26]);
+      for (let fd = 3; fd < 3 + (overrides.preservedFds ?? 0); fd += 1) inherited.set(fd, `preserved ${fd}`);
+      const replay = replayFds(steps, inherited);
+      expect(replay.problems, name).toEqual([]);
+      expect(replay.leaked, name).toEqual(new Map());
+      expect([...replay.after.keys()].sort((a, b) => a - b), name).toEqual([0, 1, 2, ...Array.from({ length: overrides.preservedFds ?? 0 }, (_, i) => 3 + i), 18, 21]);
+    }
+  });
+
+  it('binds the rootfs onto itself after "isolated" and resolves every mount target inside it until pivot_root', () => {
+    const { steps, lines } = plan(fullSpec());
+    const isolated = mustFind(lines, 'checkpoint isolated');
+    expect(lines[isolated + 1]).toBe('mount("/bundles/c1/rootfs", "/bundles/c1/rootfs", null, MS_BIND|MS_REC, null) ?report');
+    expect(lines[isolated + 2]).toBe('open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
+    const pivot = mustFind(lines, 'syscall(SYS_pivot_root, ".", ".") ?report');
+    const replay = replayFds(steps, parentFds());
+    let mounts = 0;
+    for (let i = isolated + 2; i < pivot; i += 1) {
+      const step = steps[i];
+      if (step?.kind !== 'call' || step.fn !== 'mount') continue;
+      mounts += 1;
+      expect(step.args[1], lines[i]).toMatch(/^\/proc\/self\/fd\/\d+$/);
+      expect(replay.uses[i]?.at(-1)?.what, lines[i]).toMatch(/ \(in \/bundles\/c1\/rootfs\)$/);
+    }
+    expect(mounts).toBeGreaterThanOrEqual(5);
+  });
+
+  it('makes / a recursive slave before "isolated", after umask 0', () => {
+    const { lines } = plan(fullSpec());
+    const isolated = mustFind(lines, 'checkpoint isolated');
+    expect(lines.slice(isolated - 2, isolated)).toEqual(['umask(0o0)', 'mount(null, "/", null, MS_REC|MS_SLAVE, null) ?report']);
+    expect(lineIndex(lines, /^mount\(/)).toBe(isolated - 1);
+  });
+
+  it('in a new user namespace becomes its root (raw setresgid, then setresuid) after "spawned", before any mount', () => {
+    const { lines } = plan(baseSpec({ linux: USERNS_LINUX }));
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    const gid = mustFind(lines, 'syscall(SYS_setresgid, 0, 0, 0) ?report');
+    expect(lines[gid + 1]).toBe('syscall(SYS_setresuid, 0, 0, 0) ?report');
+    expect(gid).toBeGreaterThan(spawned);
+    expect(gid).toBeLessThan(lineIndex(lines, /^mount\(/));
+  });
+
+  it('does not change ids before mounting without a new user namespace', () => {
+    const { lines } = plan(fullSpec());
+    const firstMount = lineIndex(lines, /^mount\(/);
+    expect(lines.slice(0, firstMount).filter((l) => l.includes('SYS_setres'))).toEqual([]);
+  });
+
+  it('unshares the cgroup namespace after "spawned" (once the parent moved it into its cgroup)', () => {
+    const { lines } = plan(baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'cgroup' }] } }));
+    const unshare = mustFind(lines, 'unshare(CLONE_NEWCGROUP) ?report');
+    expect(unshare).toBeGreaterThan(mustFind(lines, 'checkpoint spawned'));
+    expect(unshare).toBeLessThan(mustFind(lines, 'checkpoint isolated'));
+    expect(lines.filter((l) => l.startsWith('unshare('))).toEqual(['unshare(CLONE_NEWCGROUP) ?report']);
+  });
+
+  it('unshares the time namespace before "spawned" (the parent writes its offsets there)', () => {
+    const { lines } = plan(baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'time' }] } }));
+    const unshare = mustFind(lines, 'unshare(CLONE_NEWTIME) ?report');
+    expect(unshare).toBeLessThan(mustFind(lines, 'checkpoint spawned'));
+    expect(unshare).toBeGreaterThan(lineIndex(lines, /^close_range/));
+  });
+
+  it('joins namespaces given by path with setns after "spawned", closing each fd, and unshares none of them', () => {
+    const spec = baseSpec({
+      linux: { namespaces: [{ type: 'mount' }, { type: 'time', path: '/t' }, { type: 'cgroup', path: '/c' }, { type: 'network', path: '/n' }] },
+    });
+    const { lines } = plan(spec, { joinFds: new Map([['network', 23], ['cgroup', 24], ['time', 25]]) });
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    expect(lines.slice(spawned + 1, spawned + 7)).toEqual([
+      'setns(23, CLONE_NEWNET) ?report',
+      'close(23) ?report',
+      'setns(24, CLONE_NEWCGROUP) ?report',
+      'close(24) ?report',
+      'setns(25, CLONE_NEWTIME) ?report',
+      'close(25) ?report',
+    ]);
+    expect(lines.filter((l) => l.startsWith('unshare('))).toEqual([]);
+  });
+
+  it('in a user namespace joined by path: setns user first, then unshare the new ones inside it, then become its root; devices are bound', () => {
+    const spec = fullSpec({}, {
+      namespaces: [{ type: 'user', path: '/u' }, { type: 'pid', path: '/p' }, { type: 'mount' }, { type: 'uts' }, { type: 'cgroup' }],
+    });
+    const { lines } = plan(spec, { namespaces: planNamespaces(spec), joinFds: new Map([['user', 23], ['pid', 24]]) });
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    expect(lines.slice(spawned + 1, spawned + 10)).toEqual([
+      'setns(23, CLONE_NEWUSER) ?report',
+      'close(23) ?report',
+      'setns(24, CLONE_NEWPID) ?report',
+      'close(24) ?report',
+      'unshare(CLONE_NEWNS|CLONE_NEWUTS) ?report',
+      'syscall(SYS_setresgid, 0, 0, 0) ?report',
+      'syscall(SYS_setresuid, 0, 0, 0) ?report',
+      'unshare(CLONE_NEWCGROUP) ?report',
+      'umask(0o0)',
+    ]);
+    // mknod is refused in any user namespace but the host's: the nodes are bind mounts.
+    expect(lines.filter((l) => l.startsWith('mknodat'))).toEqual([]);
+    expect(lines).toContain('mount("/dev/null", "/proc/self/fd/4", null, MS_BIND, null) ?report');
+  });
+
+  it('without a mount namespace of its own: no propagation change on the host\'s "/", and only a chroot (even with --no-pivot)', () => {
+    const spec = fullSpec({}, { namespaces: [{ type: 'pid' }, { type: 'uts' }], maskedPaths: [], readonlyPaths: [] });
+    for (const noPivot of [false, true]) {
+      const { steps, lines } = plan(spec, { noPivot });
+      expect(checkpoints(steps)).toEqual(['spawned', 'isolated', 'mounted', 'ready']);
+      // Nothing between the checkpoints but the umask: "/" is the host's.
+      expect(lines.slice(mustFind(lines, 'checkpoint spawned') + 1, mustFind(lines, 'checkpoint isolated'))).toEqual(['umask(0o0)']);
+      expect(lines.filter((l) => l.includes('MS_SLAVE') || l.includes('MS_MOVE') || l.includes('SYS_pivot_root') || l.startsWith('umount2('))).toEqual([]);
+      const mounted = mustFind(lines, 'checkpoint mounted');
+      expect(lines.slice(mounted + 1, mounted + 5)).toEqual(['fchdir(3) ?report', 'chroot(".") ?report', 'chdir("/") ?report', 'close(3) ?report']);
+      const replay = replayFds(steps, parentFds());
+      expect(replay.problems).toEqual([]);
+      expect(replay.leaked).toEqual(new Map());
+    }
+  });
+
+  it('refuses masked and read-only paths without a mount namespace of its own, as runc does', () => {
+    const message =
+      'linux.maskedPaths/readonlyPaths: masking paths needs a private mount namespace (add {"type": "mount"} to linux.namespaces), as in runc';
+    expect(() => plan(baseSpec({ linux: { namespaces: [{ type: 'pid' }], maskedPaths: ['/proc/kcore'] } }))).toThrow(message);
+    expect(() => plan(baseSpec({ linux: { namespaces: [{ type: 'pid' }], readonlyPaths: ['/proc/sys'] } }))).toThrow(message);
+    // With a mount namespace they are fine.
+    expect(() => plan(baseSpec({ linux: { namespaces: [{ type: 'mount' }], maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] } }))).not.toThrow();
+  });
+
+  it('refuses a config without process', () => {
+    const { process: _unused, ...spec } = baseSpec();
+    expect(() => plan(spec)).toThrow('config.json: process is required to create a container');
+  });
+
+  it('pivots after "mounted", then sets hostname and sysctls before the read-only paths, then credentials, then ready', () => {
+    const { lines } = plan(fullSpec());
+    const order = [
+      mustFind(lines, 'checkpoint mounted'),
+      mustFind(lines, 'syscall(SYS_pivot_root, ".", ".") ?report'),
+      mustFind(lines, 'sethostname("box", 3) ?report'),
+      mustFind(lines, 'open("/proc/sys/net/ipv4/ip_forward", O_WRONLY|O_TRUNC|O_CLOEXEC, 0o0) ?report'),
+      mustFind(lines, 'write(3, "1", 1) ?report'),
+      mustFind(lines, 'mount("/proc/sys", "/proc/sys", null, MS_BIND|MS_REC, null) ?report tolerate=ENOENT'),
+      mustFind(lines, 'prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ?report'),
+      mustFind(lines, 'syscall(SYS_setresuid, 1000, 1000, 1000) ?report'),
+      mustFind(lines, 'checkpoint ready'),
+      mustFind(lines, 'execve(&buf"\\u0000\\u0000bin/sh\\u0000"+1, ["/bin/sh", "-c", "true"], ["PATH=/bin"])'),
+    ];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // masked paths are mounted by plain path, after the pivot only.
+    expect(mustFind(lines, /^mount\("\/dev\/null", "\/proc\/kcore"/)).toBeGreaterThan(order[1] as number);
+  });
+
+  it('uses MS_MOVE and chroot with noPivot', () => {
+    const { lines } = plan(fullSpec(), { noPivot: true });
+    expect(lines).toContain('mount(".", "/", null, MS_MOVE, null) ?report');
+    expect(lines).toContain('chroot(".") ?report');
+    expect(lines.some((l) => l.includes('SYS_pivot_root'))).toBe(false);
+  });
+
+  it('sets groups in a user namespace only when tsrun is privileged (setgroups is denied otherwise)', () => {
+    const spec = baseSpec({ linux: USERNS_LINUX });
+    const setgroups = (privileged: boolean, s = spec) => plan(s, { privileged }).lines.filter((l) => l.includes('SYS_setgroups'));
+    expect(setgroups(true)).toEqual(['syscall(SYS_setgroups, 0, u32[0]) ?report']);
+    expect(setgroups(false)).toEqual([]);
+    expect(plan(spec, { privileged: false }).credentials.groups).toBeUndefined();
+    // Without a user namespace, setgroups works for anyone who can create the container.
+    expect(setgroups(false, fullSpec())).toEqual(['syscall(SYS_setgroups, 0, u32[0]) ?report']);
+  });
+
+  it('execs the resolved executable with process.args and process.env, and returns the expected credentials', () => {
+    const spec = fullSpec();
+    const { lines, credentials } = plan(spec, { executable: '/usr/bin/env' });
+    expect(lines).toContain('execve(&buf"\\u0000\\u0000usr/bin/env\\u0000"+1, ["/bin/sh", "-c", "true"], ["PATH=/bin"])');
+    expect(credentials).toMatchObject({ uid: 1000, gid: 1000, groups: [], noNewPrivileges: false });
+  });
+
+  it('owns created device nodes by the process user', () => {
+    const spec = fullSpec({}, { devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }] });
+    expect(plan(spec).lines).toContain('fchownat(4, "fuse", 1000, 1000, AT_SYMLINK_NOFOLLOW) ?report');
+  });
+});
