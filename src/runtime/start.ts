@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { SPEC_VERSION } from '../config/spec-version.js';
 import type { Spec, State } from '../config/types.js';
 import { inNamespacesOf } from '../linux/enter-namespaces.js';
@@ -35,6 +35,8 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     }
     releaseExecFifo(store.fifoPath(id), record.pid);
     store.write({ ...record, started: true });
+    // config.md: poststart hooks run after the user's process is executed.
+    awaitExec(record.pid);
     // config.md: a failed poststart hook is a warning; the others still run.
     spec?.hooks?.poststart?.forEach((hook, index) => {
       try {
@@ -87,6 +89,26 @@ function openWhenWaiting(path: string, pid: number): number {
       }
       Atomics.wait(SLEEPER, 0, 0, 2);
     }
+  }
+}
+
+/**
+ * Until execve the container process is a copy of this Node process: its
+ * /proc/<pid>/exe is our own binary. Wait until it is not (or the process
+ * is gone, when execve failed and it exited).
+ */
+function awaitExec(pid: number): void {
+  const node = statSync('/proc/self/exe');
+  const deadline = Date.now() + FIFO_WAIT_MS;
+  for (;;) {
+    let exe;
+    try {
+      exe = statSync(`/proc/${pid}/exe`);
+    } catch {
+      return;
+    }
+    if (exe.dev !== node.dev || exe.ino !== node.ino || !isAlive(pid) || Date.now() > deadline) return;
+    Atomics.wait(SLEEPER, 0, 0, 1);
   }
 }
 
