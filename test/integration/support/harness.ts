@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -36,6 +36,8 @@ export type ConfigObject = any;
 
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-it-'));
+  // User-namespaced containers run as unprivileged host ids: they must be able to reach their rootfs.
+  chmodSync(dir, 0o755);
   const root = join(dir, 'state');
   // Mount destinations get created in the rootfs: each sandbox works on its own copy.
   const rootfs = join(dir, 'rootfs');
