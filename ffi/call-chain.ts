@@ -1,7 +1,7 @@
 import koffi from 'koffi';
 import { Arena } from './arena.js';
 import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
-import { O } from './constants.js';
+import { O, SIG_SETMASK } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
 import { SyscallError } from './syscall-error.js';
 
@@ -14,6 +14,8 @@ const CONTEXT_SIZE = process.arch === 'arm64' ? 4672 : 1024;
 // Each context runs one libc wrapper plus glibc's trampoline frame.
 const STEP_STACK = 16 * 1024;
 const CLONE_STACK = 64 * 1024;
+// The kernel's sigset_t is 8 bytes; glibc's, which pthread_sigmask takes, 128.
+const SIGSET_SIZE = 128;
 
 /** What the parent expects in the report pipe, in order. */
 export interface ReportSlot {
@@ -26,6 +28,8 @@ export interface ReportSlot {
 interface NativeCall {
   readonly fn: bigint;
   readonly args: bigint[];
+  /** Captured (and so run) with every signal blocked. */
+  blocked?: boolean;
 }
 
 /** The two pipes between the parent and the chain. */
@@ -76,7 +80,12 @@ export class CompiledChain {
       natives.push(target);
       natives.push({ fn: write, args: [BigInt(channel.reportWrite), errnoAddress, 4n] });
     };
+    let unblockedFrom: number | undefined;
     for (const step of steps) {
+      if (step.kind === 'unblock-signals') {
+        unblockedFrom = natives.length;
+        continue;
+      }
       if (step.kind === 'checkpoint') {
         checked({ fn: symbolAddress('read'), args: [BigInt(channel.syncRead), syncByte, 1n] });
         this.slots.push({ what: `checkpoint ${step.name}`, tolerate: [], checkpoint: step.name });
@@ -95,6 +104,9 @@ export class CompiledChain {
         this.slots.push({ what: step.report, tolerate: step.tolerate ?? [] });
       }
     }
+    natives.forEach((native, i) => {
+      native.blocked = unblockedFrom === undefined || i < unblockedFrom;
+    });
     this.firstContext = this.link(natives);
     this.cloneStackTop = this.arena.addressOf(this.arena.reserve(CLONE_STACK) + CLONE_STACK);
   }
@@ -127,21 +139,36 @@ export class CompiledChain {
   private link(natives: readonly NativeCall[]): bigint {
     const c = libc();
     const offsets = natives.map(() => this.arena.reserve(CONTEXT_SIZE));
-    natives.forEach((native, i) => {
-      const ctx = offsets[i] as number;
-      if (c.getcontext(this.arena.addressOf(ctx)) !== 0) throw new SyscallError('getcontext', lastErrno());
-      const next = offsets[i + 1];
-      const stack = this.arena.reserve(STEP_STACK);
-      this.arena.writeU64(ctx + UC_LINK, next === undefined ? 0n : this.arena.addressOf(next));
-      this.arena.writeU64(ctx + UC_STACK_SP, this.arena.addressOf(stack));
-      this.arena.writeI32(ctx + UC_STACK_FLAGS, 0);
-      this.arena.writeU64(ctx + UC_STACK_SIZE, BigInt(STEP_STACK));
-      const varargs = native.args.flatMap((a) => ['uint64', a]);
-      c.makecontext(this.arena.addressOf(ctx), native.fn, native.args.length, ...varargs);
-    });
+    // getcontext records the calling thread's signal mask in the context:
+    // set the mask each context should run with while capturing it.
+    const previous = Buffer.alloc(SIGSET_SIZE);
+    c.pthreadSigmask(SIG_SETMASK, null, previous);
+    const all = Buffer.alloc(SIGSET_SIZE, 0xff);
+    const none = Buffer.alloc(SIGSET_SIZE);
+    try {
+      natives.forEach((native, i) => this.capture(native, offsets, i, native.blocked === false ? none : all));
+    } finally {
+      c.pthreadSigmask(SIG_SETMASK, previous, null);
+    }
     const first = offsets[0];
     if (first === undefined) throw new Error('an empty call chain cannot be started');
     return this.arena.addressOf(first);
+  }
+
+  /** One context: captured under `mask`, on its own stack, linked to the next one. */
+  private capture(native: NativeCall, offsets: readonly number[], i: number, mask: Buffer): void {
+    const c = libc();
+    const ctx = offsets[i] as number;
+    c.pthreadSigmask(SIG_SETMASK, mask, null);
+    if (c.getcontext(this.arena.addressOf(ctx)) !== 0) throw new SyscallError('getcontext', lastErrno());
+    const next = offsets[i + 1];
+    const stack = this.arena.reserve(STEP_STACK);
+    this.arena.writeU64(ctx + UC_LINK, next === undefined ? 0n : this.arena.addressOf(next));
+    this.arena.writeU64(ctx + UC_STACK_SP, this.arena.addressOf(stack));
+    this.arena.writeI32(ctx + UC_STACK_FLAGS, 0);
+    this.arena.writeU64(ctx + UC_STACK_SIZE, BigInt(STEP_STACK));
+    const varargs = native.args.flatMap((a) => ['uint64', a]);
+    c.makecontext(this.arena.addressOf(ctx), native.fn, native.args.length, ...varargs);
   }
 }
 
@@ -154,7 +181,7 @@ function errnoLocation(): bigint {
 function estimateSize(steps: readonly ChainStep[]): number {
   let bytes = CLONE_STACK + 4096;
   for (const step of steps) {
-    const contexts = step.kind === 'call' && step.report === undefined ? 1 : 3;
+    const contexts = step.kind === 'unblock-signals' ? 0 : step.kind === 'call' && step.report === undefined ? 1 : 3;
     bytes += contexts * (CONTEXT_SIZE + STEP_STACK + 32);
     if (step.kind === 'call') {
       for (const arg of step.args) bytes += argumentSize(arg) + 16;

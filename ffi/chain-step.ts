@@ -74,7 +74,16 @@ export interface ReportStep {
   readonly what: string;
 }
 
-export type ChainStep = CallStep | CheckpointStep | ReportStep;
+/**
+ * Every step before this one runs with all signals blocked, every step after
+ * it with none: glibc's setcontext restores the signal mask each context
+ * was captured with, so the mask is a property of the compiled contexts.
+ */
+export interface UnblockSignalsStep {
+  readonly kind: 'unblock-signals';
+}
+
+export type ChainStep = CallStep | CheckpointStep | ReportStep | UnblockSignalsStep;
 
 export function call(fn: string, args: readonly ChainArg[], report?: string, tolerate?: readonly string[]): CallStep {
   return { kind: 'call', fn, args, ...(report === undefined ? {} : { report }), ...(tolerate ? { tolerate } : {}) };
@@ -86,4 +95,8 @@ export function checkpoint(name: string): CheckpointStep {
 
 export function reportErrno(what: string): ReportStep {
   return { kind: 'report', what };
+}
+
+export function unblockSignals(): UnblockSignalsStep {
+  return { kind: 'unblock-signals' };
 }

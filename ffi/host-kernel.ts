@@ -11,7 +11,8 @@ export interface HostKernel {
   /** Write a whole file (procfs, cgroupfs): one write(2), as the kernel expects. */
   writeFile(path: string, data: string, field?: string): void;
   readFile(path: string): string;
-  mkdirp(path: string): void;
+  /** mkdir(2) of one directory: EEXIST is an error like any other. */
+  mkdir(path: string): void;
   rmdir(path: string): void;
   prlimit(pid: number, resource: number, soft: bigint, hard: bigint, field: string): void;
   kill(pid: number, signal: number): void;
@@ -32,9 +33,9 @@ export const hostKernel: HostKernel = {
       throw fromNodeError('read', error, path);
     }
   },
-  mkdirp(path) {
+  mkdir(path) {
     try {
-      mkdirSync(path, { recursive: true });
+      mkdirSync(path);
     } catch (error) {
       throw fromNodeError('mkdir', error, path);
     }

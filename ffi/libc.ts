@@ -7,7 +7,7 @@ import koffi from 'koffi';
  *
  * Pointers are passed as bigint addresses of native memory (see arena.ts) or
  * as Buffers; every function returns the raw libc result and callers read
- * errno through koffi.errno() right after the call (see checked.ts).
+ * errno with lastErrno() right after the call.
  */
 function bind() {
   const lib = koffi.load('libc.so.6');

@@ -83,30 +83,6 @@ export class Puppet {
     this.consume(slot);
   }
 
-  /**
-   * Read the reports of the steps that are left, up to `untilSlots` of them.
-   * Returns the index of the next unread report.
-   */
-  consumeRemaining(limit = Number.POSITIVE_INFINITY): void {
-    let read = 0;
-    while (read < limit && this.next < this.slots.length) {
-      const slot = this.slots[this.next] as ReportSlot;
-      if (slot.checkpoint !== undefined) break;
-      this.consume(slot);
-      read += 1;
-    }
-  }
-
-  /** How many reports are still expected. */
-  get pendingReports(): number {
-    return this.slots.length - this.next;
-  }
-
-  /** The report slots not yet read, for the caller to describe the remaining steps. */
-  get remainingSlots(): readonly ReportSlot[] {
-    return this.slots.slice(this.next);
-  }
-
   private consume(slot: ReportSlot): void {
     const errno = this.readReport(slot);
     this.next += 1;

@@ -17,6 +17,7 @@ interface SyscallTable {
   readonly setfsgid: number;
   readonly mount_setattr: number;
   readonly seccomp: number;
+  readonly keyctl: number;
   readonly bpf: number;
 }
 
@@ -35,6 +36,7 @@ const x64: SyscallTable = {
   setfsgid: 123,
   mount_setattr: 442,
   seccomp: 317,
+  keyctl: 250,
   bpf: 321,
 };
 
@@ -53,6 +55,7 @@ const arm64: SyscallTable = {
   setfsgid: 152,
   mount_setattr: 442,
   seccomp: 277,
+  keyctl: 219,
   bpf: 280,
 };
 

@@ -18,6 +18,7 @@ import { planPivot } from './rootfs/plan-pivot.js';
 import type { RootfsContext } from './rootfs/rootfs-context.js';
 
 const SIGKILL = 9;
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
 /** Everything the planner needs to know that is not in config.json. */
 export interface InitPlanInput {
@@ -40,6 +41,8 @@ export interface InitPlanInput {
   readonly privileged: boolean;
   /** linux.seccomp, compiled by the parent; undefined without a profile. */
   readonly seccomp?: CompiledSeccomp;
+  /** The container id names its session keyring; unset (--no-new-keyring) keeps the caller's. */
+  readonly sessionKeyring?: string;
 }
 
 export interface InitPlan {
@@ -104,6 +107,13 @@ export function planInit(input: InitPlanInput): InitPlan {
     // creates must have an owner that is mapped inside it.
     w.sys('setresgid 0 in the user namespace', 'setresgid', [0, 0, 0]);
     w.sys('setresuid 0 in the user namespace', 'setresuid', [0, 0, 0]);
+    // A credential change clears the parent-death signal: set it again.
+    w.check('prctl(PR_SET_PDEATHSIG, SIGKILL) again', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  }
+  if (input.sessionKeyring !== undefined) {
+    // A keyring of its own, as runc does: otherwise the container possesses
+    // the caller's session keyring and every key in it.
+    w.sys(`join a new session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
   }
   if (input.namespaces.has('cgroup') && !input.joinFds.has('cgroup')) {
     // Created only now, so that its root is the container's own cgroup.
@@ -115,6 +125,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   }
   w.checkpoint('isolated');
 
+  // Opened before pivot_root, from the host's procfs: the exec fifo is
+  // reopened through it, so nothing the image has at /proc can stand in.
+  const procFdDir = w.open('open the host /proc/self/fd', '/proc/self/fd', O.PATH | O.DIRECTORY);
   w.check(`bind the rootfs ${input.rootfs} onto itself`, 'mount', [input.rootfs, input.rootfs, null, MS.BIND | MS.REC, null]);
   const rootFd = w.open(`open the rootfs ${input.rootfs}`, input.rootfs, O.PATH | O.DIRECTORY);
   const user = proc.user ?? {};
@@ -148,6 +161,7 @@ export function planInit(input: InitPlanInput): InitPlan {
       env: proc.env ?? [],
       preservedFds: input.preservedFds,
       fifoFd: input.fifoFd,
+      procFdDir,
       signalsToReset: input.signalsToReset,
       ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
     },

@@ -18,10 +18,12 @@ export interface ContainerRecord {
   readonly created: string;
   /** Absolute path of the root filesystem. */
   readonly rootfs: string;
+  /** Parents of cgroupPath that create made, deepest first: delete removes them when empty. */
+  readonly cgroupParents?: readonly string[];
   /** Absolute path of the container's cgroup in the cgroup2 filesystem. */
   readonly cgroupPath?: string;
   /** Mounts the container made in the host's mount namespace (it had none of its own), deepest first. */
-  readonly hostMounts?: readonly string[];
+  readonly hostMounts?: readonly { readonly id: number; readonly path: string }[];
   /** uid of the user who created the container. */
   readonly owner: number;
   /** Whether `start` has released the container's process. */

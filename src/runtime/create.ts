@@ -64,6 +64,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
       created: new Date().toISOString(),
       rootfs: launched.rootfs,
       ...(launched.cgroupPath === undefined ? {} : { cgroupPath: launched.cgroupPath }),
+      ...(launched.cgroupParents.length === 0 ? {} : { cgroupParents: launched.cgroupParents }),
       ...(launched.hostMounts.length === 0 ? {} : { hostMounts: launched.hostMounts }),
       owner: process.geteuid?.() ?? 0,
       started: false,

@@ -75,7 +75,14 @@ async function killInit(store: StateStore, record: ContainerRecord, paused: bool
 /** Undoes create, then runs the poststop hooks (runtime-spec lifecycle steps 12 and 13). */
 async function destroy(store: StateStore, record: ContainerRecord): Promise<void> {
   if (record.cgroupPath !== undefined) await removeCgroup(record.cgroupPath);
-  if (record.hostMounts !== undefined) unmountAll(record.hostMounts);
+  for (const parent of record.cgroupParents ?? []) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      // Shared with another container, or already gone: not ours to force.
+    }
+  }
+  for (const skipped of unmountAll(record.hostMounts ?? [])) logger.warn(`left mount ${skipped.id} (${skipped.path}) in place: ${skipped.reason}`);
   const config = store.readConfig(record.id);
   const state = ociState(record, 'stopped');
   // config.md: a failing poststop hook is a warning; the other hooks and the delete go on.

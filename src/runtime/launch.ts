@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fstatSync, openSync, realpathSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostKernel } from '../../ffi/host-kernel.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
@@ -7,7 +7,7 @@ import { Puppet } from '../../ffi/puppet.js';
 import { SyscallError } from '../../ffi/syscall-error.js';
 import type { Spec, State } from '../config/types.js';
 import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
-import { cgroupDirectory, joinCgroup, refuseUnenforcedResources } from '../linux/cgroups/cgroup2.js';
+import { cgroupDirectory, joinCgroup, refuseUnenforcedResources, removeCgroups } from '../linux/cgroups/cgroup2.js';
 import { inNamespacesOf } from '../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
 import { planInit } from '../linux/init-plan.js';
@@ -18,6 +18,7 @@ import { findExecutable } from '../linux/process/find-executable.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
+import { verifyMasks } from '../linux/rootfs/verify-masks.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import type { CreateOptions } from './options.js';
@@ -28,9 +29,11 @@ export interface LaunchedContainer {
   readonly puppet: Puppet;
   /** Undefined for an unprivileged caller without a delegated cgroup. */
   readonly cgroupPath: string | undefined;
+  /** Parents of the cgroup that tsrun created for it, deepest first (delete removes them if empty). */
+  readonly cgroupParents: readonly string[];
   readonly rootfs: string;
   /** Mounts made in the host's mount namespace (no mount namespace of its own), deepest first. */
-  readonly hostMounts: readonly string[];
+  readonly hostMounts: readonly { readonly id: number; readonly path: string }[];
 }
 
 /** What launch needs besides the options: where the exec fifo is and how to describe state to hooks. */
@@ -54,8 +57,12 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const proc = spec.process;
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
   refuseUnsupported(spec);
+  if (o.consoleSocket !== undefined && proc.terminal !== true) {
+    throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
+  }
   refuseUnenforcedResources(spec.linux?.resources);
   const namespaces = planNamespaces(spec);
+  refuseHostMountNamespace(namespaces.joins);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
   const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
   const cgroupPath = cgroupDirectory(spec, o.id, ctx.systemdCgroup);
@@ -95,6 +102,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         noPivot: o.noPivot,
         executable,
         privileged: process.geteuid?.() === 0,
+        ...(o.noNewKeyring ? {} : { sessionKeyring: `_ses.${o.id}` }),
         ...(seccomp === undefined ? {} : { seccomp }),
       });
       plan.credentials = init.credentials;
@@ -110,12 +118,13 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('spawned');
     if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, process.geteuid?.() === 0);
     writeTimeOffsets(hostKernel, pid, spec);
-    const inCgroup = placeInCgroup(cgroupPath, pid, spec);
+    const createdCgroups = placeInCgroup(cgroupPath, pid, spec);
+    const inCgroup = createdCgroups.length > 0;
     if (inCgroup) {
       // A cgroup can only be removed once its processes are gone.
       ctx.onUndo(() => {
         stop();
-        removeCgroupQuietly(cgroupPath);
+        removeCgroups(hostKernel, createdCgroups);
       });
       applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
     }
@@ -138,12 +147,42 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
 
     puppet.reachCheckpoint('ready');
     if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials);
+    verifyMasks(pid, spec.linux?.maskedPaths ?? []);
     puppet.release();
     const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
-    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, rootfs, hostMounts: ownMounts };
+    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, cgroupParents: createdCgroups.slice(1), rootfs, hostMounts: ownMounts };
   } finally {
     closeSync(fifoFd);
     for (const fd of joinFds.values()) closeSync(fd);
+  }
+}
+
+/**
+ * Joining a mount namespace means setting the rootfs up in it, pivot_root
+ * included: done in the host's own namespace that would move the host's
+ * root. (A container that should share the host's mounts omits the mount
+ * namespace instead, and gets a chroot.)
+ */
+function refuseHostMountNamespace(joins: ReadonlyArray<{ type: string; path: string }>): void {
+  const mount = joins.find((j) => j.type === 'mount');
+  if (mount === undefined) return;
+  const target = statSync(mount.path);
+  for (const host of ['/proc/self/ns/mnt', '/proc/1/ns/mnt']) {
+    const own = statIfPermitted(host);
+    if (own !== undefined && own.dev === target.dev && own.ino === target.ino) {
+      throw new Error(
+        `linux.namespaces: ${mount.path} is the host's mount namespace; to share it, leave the mount namespace out of linux.namespaces`,
+      );
+    }
+  }
+}
+
+/** pid 1's namespaces may not be ours to inspect (EACCES); our own always are. */
+function statIfPermitted(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -230,10 +269,9 @@ function withListenEnv(spec: Spec, count: number): Spec {
  * have no cgroup delegated to it; like runc, it then runs without one,
  * unless the config asks for something only a cgroup can give.
  */
-function placeInCgroup(path: string, pid: number, spec: Spec): boolean {
+function placeInCgroup(path: string, pid: number, spec: Spec): string[] {
   try {
-    joinCgroup(hostKernel, path, pid);
-    return true;
+    return joinCgroup(hostKernel, path, pid);
   } catch (error) {
     const rootless = process.geteuid?.() !== 0;
     const denied = error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM');
@@ -241,14 +279,6 @@ function placeInCgroup(path: string, pid: number, spec: Spec): boolean {
     if ((spec.linux?.resources?.devices ?? []).length > 0) {
       throw new Error(`${error.message}: linux.resources.devices needs a cgroup, and none is delegated to this user; remove the device rules or delegate a cgroup`);
     }
-    return false;
-  }
-}
-
-function removeCgroupQuietly(path: string): void {
-  try {
-    hostKernel.rmdir(path);
-  } catch {
-    // Already gone, or still busy because the process is being reaped: the caller reports the original error.
+    return [];
   }
 }

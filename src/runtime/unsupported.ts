@@ -10,6 +10,14 @@ const UNSUPPORTED: ReadonlyArray<{ path: string; present: (spec: Spec) => boolea
   { path: 'process.apparmorProfile', present: (s) => nonEmpty(s.process?.apparmorProfile), what: 'AppArmor profiles' },
   { path: 'process.selinuxLabel', present: (s) => nonEmpty(s.process?.selinuxLabel), what: 'SELinux labels' },
   { path: 'linux.mountLabel', present: (s) => nonEmpty(s.linux?.mountLabel), what: 'SELinux mount labels' },
+  {
+    // They would run an executable from the container's image as host root:
+    // until they can run with the container's own identity (as `exec` will),
+    // they are refused rather than run unconfined.
+    path: 'hooks.startContainer',
+    present: (s) => (s.hooks?.startContainer ?? []).length > 0,
+    what: "startContainer hooks (they would run with the host's privileges, not the container's)",
+  },
   { path: 'process.scheduler', present: (s) => s.process?.scheduler !== undefined, what: 'scheduler policies' },
   { path: 'process.ioPriority', present: (s) => s.process?.ioPriority !== undefined, what: 'I/O priorities' },
   { path: 'process.execCPUAffinity', present: (s) => s.process?.execCPUAffinity !== undefined, what: 'CPU affinity' },

@@ -132,6 +132,19 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(r.stderr).toMatch(/maskedPaths\/readonlyPaths: masking paths needs a private mount namespace/);
   });
 
+  it("joins a session keyring of its own (not the caller's), unless --no-new-keyring", () => {
+    const keys = (flags: string[], id: string) => {
+      const r = s.tsrun(['run', ...flags, '--bundle', s.bundle(id, (c) => {
+        c.linux.maskedPaths = c.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+        shell(c, 'grep " keyring " /proc/keys | grep -c _ses.; grep -o "_ses[^:]*" /proc/keys || true');
+      }), id]);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    expect(keys([], 'keyring')).toContain('_ses.keyring');
+    expect(keys(['--no-new-keyring'], 'oldkeyring')).not.toContain('_ses.oldkeyring');
+  });
+
   it('--no-pivot runs the container from a chroot over a moved rootfs', () => {
     const r = s.tsrun(['run', '--no-pivot', '--bundle', s.bundle('nopivot', (c) => shell(c, 'cat /etc/motd; echo $$')), 'nopivot']);
     expect(r.status, r.stderr).toBe(0);
@@ -208,7 +221,6 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
         prestart: [hook('prestart')],
         createRuntime: [hook('createRuntime')],
         createContainer: [hook('createContainer')],
-        startContainer: [hook('startContainer')],
         poststart: [hook('poststart')],
         poststop: [hook('poststop')],
       };
@@ -218,20 +230,36 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(r.status, r.stderr).toBe(0);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     // prestart runs at `start` (config.md), after the create-time hooks.
-    expect(lines.map((l) => l.split(' ')[0])).toEqual(['createRuntime', 'createContainer', 'prestart', 'startContainer', 'poststart', 'poststop']);
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['createRuntime', 'createContainer', 'prestart', 'poststart', 'poststop']);
     // Runtime-namespace hooks share our network namespace; container-namespace
     // hooks (createContainer, startContainer) run in the container's.
     const hostNet = readlinkSync('/proc/self/ns/net');
     const nets = lines.map((l) => l.split(' ')[1]);
-    expect([nets[0], nets[2], nets[4], nets[5]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
+    expect([nets[0], nets[2], nets[3], nets[4]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
     expect(nets[1]).not.toBe(hostNet);
-    expect(nets[3]).toBe(nets[1]);
     const state = (i: number) => JSON.parse(lines[i]?.split(' ').slice(2).join(' ') ?? '{}');
     expect(state(0)).toMatchObject({ id: 'hooks', status: 'creating', bundle });
     expect(state(0).pid).toBeGreaterThan(0);
     expect(state(2)).toMatchObject({ status: 'created' });
-    expect(state(4)).toMatchObject({ status: 'running' });
-    expect(state(5)).toMatchObject({ status: 'stopped' });
+    expect(state(3)).toMatchObject({ status: 'running' });
+    expect(state(4)).toMatchObject({ status: 'stopped' });
+  });
+
+  it('startContainer hooks are refused: they would run an image binary with host privileges', () => {
+    const r = s.tsrun(['create', '--bundle', s.bundle('starthook', (c) => {
+      c.hooks = { startContainer: [{ path: '/bin/true' }] };
+    }), 'starthook']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/hooks\.startContainer: tsrun does not support startContainer hooks/);
+    expect(existsSync(join(s.root, 'starthook'))).toBe(false);
+  });
+
+  it("joining the host's own mount namespace is refused", () => {
+    const r = s.tsrun(['create', '--bundle', s.bundle('hostmnt', (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${process.pid}/ns/mnt` } : n));
+    }), 'hostmnt']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/is the host's mount namespace/);
   });
 
   it('a failing poststart hook is a warning: the other hooks run and the container keeps running', () => {

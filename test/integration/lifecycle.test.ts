@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -238,6 +238,40 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/process\.scheduler: tsrun does not support scheduler policies yet/);
     expect(existsSync(join(s.root, 'sched'))).toBe(false);
+  });
+
+  it('a cgroupsPath naming the cgroup2 root, or a cgroup that exists, is refused and touches nothing', () => {
+    const root = s.tsrun(['create', '--bundle', s.bundle('cgroot', (c) => {
+      c.linux.cgroupsPath = '/';
+    }), 'cgroot']);
+    expect(root.status).not.toBe(0);
+    expect(root.stderr).toMatch(/is the cgroup2 root/);
+
+    const existing = join(cgroup2Root(), `tsrun-test-existing-${process.pid}`);
+    mkdirSync(existing);
+    try {
+      const r = s.tsrun(['create', '--bundle', s.bundle('cgexists', (c) => {
+        c.linux.cgroupsPath = `/tsrun-test-existing-${process.pid}`;
+      }), 'cgexists']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/already exists; tsrun gives each container a new cgroup of its own/);
+      expect(existsSync(existing)).toBe(true);
+      expect(existsSync(join(s.root, 'cgexists'))).toBe(false);
+    } finally {
+      rmdirSync(existing);
+    }
+  });
+
+  it('a nested cgroupsPath creates its parents and delete removes them', () => {
+    const parent = `tsrun-test-parent-${process.pid}`;
+    const bundle = s.bundle('cgnest', (c) => {
+      c.linux.cgroupsPath = `/${parent}/inner/cgnest`;
+      shell(c, 'sleep 1000');
+    });
+    expect(s.tsrun(['create', '--bundle', bundle, 'cgnest']).status).toBe(0);
+    expect(existsSync(join(cgroup2Root(), parent, 'inner/cgnest'))).toBe(true);
+    expect(s.tsrun(['delete', '--force', 'cgnest']).status).toBe(0);
+    expect(existsSync(join(cgroup2Root(), parent))).toBe(false);
   });
 
   it('the same id cannot be created twice', () => {

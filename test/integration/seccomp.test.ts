@@ -34,6 +34,52 @@ describe.skipIf(skip !== undefined)('seccomp', () => {
     });
   }
 
+  it('a rule without errnoRet returns EPERM, not the defaultErrnoRet of a default-deny profile', () => {
+    // What busybox sh and the commands below need (from strace), plus their usual neighbours.
+    const allowed = [
+      'execve', 'execveat', 'brk', 'mmap', 'munmap', 'mprotect', 'madvise', 'arch_prctl', 'set_tid_address', 'set_robust_list',
+      'rseq', 'prlimit64', 'getrandom', 'readlink', 'readlinkat', 'uname', 'getpid', 'getppid', 'gettid', 'getuid', 'geteuid',
+      'getgid', 'getegid', 'getcwd', 'chdir', 'fcntl', 'dup', 'dup2', 'dup3', 'open', 'openat', 'close', 'read', 'write', 'readv',
+      'writev', 'pread64', 'lseek', 'stat', 'fstat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2',
+      'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'clone', 'clone3', 'fork', 'vfork', 'wait4', 'waitid', 'exit', 'exit_group',
+      'futex', 'ioctl', 'getdents64', 'poll', 'ppoll', 'pipe', 'pipe2', 'umask', 'kill', 'tgkill', 'clock_gettime', 'nanosleep',
+      'clock_nanosleep', 'getpgrp', 'setpgid', 'getpgid', 'sysinfo', 'utimensat',
+    ];
+    const r = s.tsrun(['run', '--bundle', s.bundle('errno-default', (c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        defaultErrnoRet: 38, // ENOSYS
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64'],
+        syscalls: [
+          { names: allowed, action: 'SCMP_ACT_ALLOW' },
+          { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' },
+        ],
+      };
+      // chmod is in neither list: the default action's errno.
+      shell(c, 'grep ^Seccomp: /proc/self/status; mkdir /tmp/x; echo mkdir=$?; touch /tmp/y; chmod 600 /tmp/y; echo chmod=$?');
+    }), 'errno-default']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+    expect(r.stdout).toContain('mkdir=1');
+    expect(r.stderr).toMatch(/mkdir: can't create directory '\/tmp\/x': Operation not permitted/);
+    expect(r.stdout).toContain('chmod=1');
+    expect(r.stderr).toMatch(/chmod: \/tmp\/y: Function not implemented/);
+  });
+
+  it('a rule without errnoRet returns EPERM under an allowing default with a defaultErrnoRet', () => {
+    const r = s.tsrun(['run', '--bundle', s.bundle('errno-allow', (c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        defaultErrnoRet: 38,
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+      };
+      shell(c, 'mkdir /tmp/x; echo mkdir=$?');
+    }), 'errno-allow']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('mkdir=1');
+    expect(r.stderr).toMatch(/mkdir: can't create directory '\/tmp\/x': Operation not permitted/);
+  });
+
   it('KILL_PROCESS kills the process that makes the call', () => {
     const r = s.tsrun(['run', '--bundle', s.bundle('killer', (c) => {
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sync'], action: 'SCMP_ACT_KILL_PROCESS' }] };

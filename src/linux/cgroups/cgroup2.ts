@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { HostKernel } from '../../../ffi/host-kernel.js';
+import { SyscallError } from '../../../ffi/syscall-error.js';
 import type { LinuxResources, Spec } from '../../config/types.js';
 import { readMountInfo } from '../mountinfo.js';
 
@@ -29,7 +30,20 @@ export function ownCgroup(): string {
  */
 export function cgroupDirectory(spec: Spec, id: string, systemd: boolean): string {
   const root = cgroup2Mount();
-  const configured = spec.linux?.cgroupsPath;
+  // resolve() also drops a trailing slash: "/" must compare equal to the root.
+  const dir = resolve(resolveCgroupPath(root, spec.linux?.cgroupsPath, id, systemd));
+  // The container's cgroup is killed and removed on delete: it must be one
+  // of its own, never the root or a cgroup that holds tsrun (and the engine).
+  const own = join(root, ownCgroup());
+  if (dir === root || own === dir || own.startsWith(`${dir}/`)) {
+    throw new Error(
+      `linux.cgroupsPath: ${dir} is ${dir === root ? 'the cgroup2 root' : "an ancestor of tsrun's own cgroup"}; give the container a cgroup of its own`,
+    );
+  }
+  return dir;
+}
+
+function resolveCgroupPath(root: string, configured: string | undefined, id: string, systemd: boolean): string {
   if (systemd || (configured !== undefined && /^[^/]*:[^/]*:[^/]*$/.test(configured))) {
     return join(root, systemdPath(configured === undefined || configured === '' ? `:tsrun:${id}` : configured, id));
   }
@@ -58,15 +72,48 @@ export function systemdPath(cgroupsPath: string, id: string): string {
   return join('/', ...nested, unit);
 }
 
-/** Create the container's cgroup (and parents) and move `pid` into it. */
-export function joinCgroup(kernel: HostKernel, dir: string, pid: number): void {
-  kernel.mkdirp(dir);
-  kernel.writeFile(join(dir, 'cgroup.procs'), String(pid), 'linux.cgroupsPath');
+/**
+ * Create the container's cgroup, and the parents that are missing, then
+ * move `pid` into it. The cgroup itself must be new: an existing one may
+ * hold other processes, which delete would kill. Returns the directories
+ * created, deepest first: the cgroup, then its new parents.
+ */
+export function joinCgroup(kernel: HostKernel, dir: string, pid: number): string[] {
+  const parents: string[] = [];
+  for (let d = dirname(dir); !existsSync(d); d = dirname(d)) parents.unshift(d);
+  const created: string[] = [];
+  try {
+    for (const parent of parents) {
+      kernel.mkdir(parent);
+      created.unshift(parent);
+    }
+    try {
+      kernel.mkdir(dir);
+    } catch (error) {
+      if (error instanceof SyscallError && error.code === 'EEXIST') {
+        throw new Error(`linux.cgroupsPath: the cgroup ${dir} already exists; tsrun gives each container a new cgroup of its own`);
+      }
+      throw error;
+    }
+    created.unshift(dir);
+    kernel.writeFile(join(dir, 'cgroup.procs'), String(pid), 'linux.cgroupsPath');
+    return created;
+  } catch (error) {
+    removeCgroups(kernel, created);
+    throw error;
+  }
 }
 
-/** Remove the container's cgroup; a cgroup that is already gone is fine. */
-export function removeCgroup(kernel: HostKernel, dir: string): void {
-  if (existsSync(dir)) kernel.rmdir(dir);
+/** Remove cgroups deepest first; one already gone, or still in use by someone else, is left. */
+export function removeCgroups(kernel: HostKernel, dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    try {
+      kernel.rmdir(dir);
+    } catch (error) {
+      const code = error instanceof SyscallError ? error.code : '';
+      if (code !== 'ENOENT' && code !== 'EBUSY' && code !== 'ENOTEMPTY') throw error;
+    }
+  }
 }
 
 /**

@@ -58,6 +58,8 @@ export function planCredentials(proc: Process, lastCap: number, setgroupsAllowed
   }
   w.sys(`setresgid ${expected.gid} (process.user.gid)`, 'setresgid', [expected.gid, expected.gid, expected.gid]);
   w.sys(`setresuid ${expected.uid} (process.user.uid)`, 'setresuid', [expected.uid, expected.uid, expected.uid]);
+  // The uid change cleared the parent-death signal; until "ready" the process must still die with tsrun.
+  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL) again', 'prctl', [PR.SET_PDEATHSIG, 9, 0, 0, 0]);
   w.check('prctl(PR_SET_KEEPCAPS, 0)', 'prctl', [PR.SET_KEEPCAPS, 0, 0, 0, 0]);
 
   const header = Buffer.alloc(8);

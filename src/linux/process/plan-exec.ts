@@ -1,5 +1,5 @@
 import { ChainBuffer, ERRNO, SockFprog } from '../../../ffi/chain-step.js';
-import { F_SETFD, O, PR, SIG_DFL, SIG_SETMASK } from '../../../ffi/constants.js';
+import { F_SETFD, O, PR, SIG_DFL } from '../../../ffi/constants.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
 import type { ChainWriter } from '../chain-writer.js';
 import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
@@ -18,6 +18,8 @@ export interface ExecPlan {
   readonly preservedFds: number;
   /** O_PATH fd of the exec fifo, inherited from the parent. */
   readonly fifoFd: number;
+  /** O_PATH fd of the host's /proc/self/fd, opened before pivot_root. */
+  readonly procFdDir: number;
   /** Signals whose disposition Node changed (caught or ignored). */
   readonly signalsToReset: readonly number[];
   /** A seccomp filter to install as the very last step (the process has no_new_privs). */
@@ -45,6 +47,9 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
     w.check(`keep fd ${fd} open across execve`, 'fcntl', [fd, F_SETFD, 0], fd > 2 ? [] : ['EBADF']);
   }
   for (const signal of plan.signalsToReset) w.call('signal', [signal, SIG_DFL]);
+  // Until here every step ran with all signals blocked (none of Node's
+  // handlers may run in this process); from here, with none, as execve needs.
+  w.unblockSignals();
   w.checkpoint('ready');
   // Until now the process dies with its parent (set at the start of the
   // chain). From here it must outlive `tsrun create` and wait for `start`.
@@ -54,12 +59,14 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   // guard[0] is scratch for the seccomp guard below; the path starts at guard[1].
   const guard = new ChainBuffer(Buffer.from(`\0\0${plan.path.slice(1)}\0`));
   const path = guard.at(1);
+  // Reopen the fifo for reading through the host's procfs (not whatever
+  // the image has at /proc): this blocks until `start` opens it to write.
   const fifo = fds.open();
-  w.call('open', [`/proc/self/fd/${plan.fifoFd}`, O.RDONLY | O.CLOEXEC]);
+  w.call('openat', [plan.procFdDir, String(plan.fifoFd), O.RDONLY | O.CLOEXEC]);
   w.call('read', [fifo, path, 1]);
   w.call('close', [fifo]);
   w.call('close', [plan.fifoFd]);
-  w.call('syscall', [SYS.rt_sigprocmask, SIG_SETMASK, Buffer.alloc(8), null, 8]);
+  w.call('close', [plan.procFdDir]);
   if (plan.lateSeccomp !== undefined) lateSeccomp(plan.lateSeccomp, guard, w);
   w.call('execve', [path, plan.args, plan.env]);
   // Still here: execve failed. Report it even if nobody listens any more.

@@ -17,7 +17,8 @@ export function makePath(ctx: RootfsContext, path: string, file: boolean): void 
     const full = `${parent === '/' ? '' : parent}/${name}`;
     if (isLast && file) {
       // Read-only: an existing file on a read-only filesystem opens fine (runc's /etc/hosts case).
-      const fd = w.openInRoot(`create file ${full} in the rootfs`, ctx.rootFd, full, O.CREAT | O.RDONLY | O.NOCTTY, 0o644);
+      // Non-blocking: an image may ship a FIFO there, and open must not wait for a writer.
+      const fd = w.openInRoot(`create file ${full} in the rootfs`, ctx.rootFd, full, O.CREAT | O.RDONLY | O.NOCTTY | O.NONBLOCK, 0o644);
       w.close(fd);
       return;
     }

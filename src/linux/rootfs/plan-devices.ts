@@ -53,7 +53,9 @@ function planDevice(ctx: RootfsContext, device: LinuxDevice): void {
   // An image may ship a placeholder file where the node goes.
   w.check(`remove existing ${path}`, 'unlinkat', [dir, name, 0], ['ENOENT']);
   w.check(`mknod ${path}`, 'mknodat', [dir, name, deviceMode(device), makedev(device.major ?? 0, device.minor ?? 0)]);
-  w.check(`chown ${path}`, 'fchownat', [dir, name, device.uid ?? ctx.owner.uid, device.gid ?? ctx.owner.gid, AT_SYMLINK_NOFOLLOW]);
+  // Absent uid/gid mean root, as in runc: never the process user, who would
+  // otherwise own a raw disk node it was only meant to be given access to.
+  w.check(`chown ${path}`, 'fchownat', [dir, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW]);
   w.close(dir);
 }
 

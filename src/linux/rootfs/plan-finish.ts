@@ -1,11 +1,15 @@
-import { MS } from '../../../ffi/constants.js';
-import { lockedFlags, mountContaining } from '../mountinfo.js';
-import { propagationFlags } from './mount-options.js';
+import { AT_FDCWD, AT_RECURSIVE, MS } from '../../../ffi/constants.js';
+import { MOUNT_ATTR, propagationFlags } from './mount-options.js';
 import type { RootfsContext } from './rootfs-context.js';
 
-// Read-only and masked paths get every restrictive flag: adding flags is
-// always allowed, and it keeps a user namespace's locked flags in place.
-const READONLY_FLAGS = MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.REC;
+// struct mount_attr { attr_set, attr_clr, propagation, userns_fd }: set
+// MOUNT_ATTR_RDONLY and nothing else, so a mount keeps its other flags
+// (and a user namespace's locked ones) as they are.
+function readOnlyAttr(): Buffer {
+  const attr = Buffer.alloc(32);
+  attr.writeBigUInt64LE(BigInt(MOUNT_ATTR.RDONLY), 0);
+  return attr;
+}
 
 /** After pivot_root: propagation of "/", masked and read-only paths, read-only root. */
 export function planFinish(ctx: RootfsContext): void {
@@ -14,6 +18,9 @@ export function planFinish(ctx: RootfsContext): void {
   if (linux.rootfsPropagation !== undefined) {
     w.check(`set rootfsPropagation ${linux.rootfsPropagation} on /`, 'mount', [null, '/', null, propagationFlags(linux.rootfsPropagation), null]);
   }
+  // Both steps tolerate ENOENT, so a missing /dev/null would pass for a
+  // missing path: the parent checks at "ready" that every masked path that
+  // exists is really covered (verify-masks.ts).
   for (const path of linux.maskedPaths ?? []) {
     // Exactly one of these succeeds: /dev/null over a file, an empty
     // read-only tmpfs over a directory; a missing path fails both with ENOENT.
@@ -22,10 +29,9 @@ export function planFinish(ctx: RootfsContext): void {
   }
   for (const path of linux.readonlyPaths ?? []) {
     w.check(`bind ${path} for read-only`, 'mount', [path, path, null, MS.BIND | MS.REC, null], ['ENOENT']);
-    w.check(`remount ${path} read-only`, 'mount', [null, path, null, READONLY_FLAGS, null], ['ENOENT']);
+    w.sys(`make ${path} read-only (recursively)`, 'mount_setattr', [AT_FDCWD, path, AT_RECURSIVE, readOnlyAttr(), 32], ['ENOENT']);
   }
   if (ctx.spec.root?.readonly === true) {
-    const locks = lockedFlags(mountContaining(ctx.hostMounts, ctx.rootfs));
-    w.check('remount / read-only (root.readonly)', 'mount', [null, '/', null, MS.BIND | MS.REMOUNT | MS.RDONLY | locks, null]);
+    w.sys('make / read-only (root.readonly)', 'mount_setattr', [AT_FDCWD, '/', 0, readOnlyAttr(), 32]);
   }
 }

@@ -74,7 +74,7 @@ export function compileSeccomp(profile: Seccomp): CompiledSeccomp {
       if (added < 0 && added !== -17 /* EEXIST */) check(added, 'seccomp_arch_add', arch);
     }
     const unknownSyscalls: string[] = [];
-    (profile.syscalls ?? []).forEach((rule, i) => addRule(ctx, rule, defaultAction, profile.defaultErrnoRet, `linux.seccomp.syscalls[${i}]`, unknownSyscalls));
+    (profile.syscalls ?? []).forEach((rule, i) => addRule(ctx, rule, defaultAction, `linux.seccomp.syscalls[${i}]`, unknownSyscalls));
     const flags = (profile.flags ?? []).reduce((all, name) => {
       const flag = FLAGS[name];
       if (flag === undefined) throw new Error(`linux.seccomp.flags: ${name} is not supported`);
@@ -86,10 +86,15 @@ export function compileSeccomp(profile: Seccomp): CompiledSeccomp {
   }
 }
 
-function addRule(ctx: unknown, rule: SeccompSyscall, defaultAction: number, defaultErrnoRet: number | undefined, field: string, unknown: string[]): void {
+function addRule(ctx: unknown, rule: SeccompSyscall, defaultAction: number, field: string, unknown: string[]): void {
   const lib = libseccomp();
-  const action = actionValue(rule.action, rule.errnoRet ?? defaultErrnoRet, `${field}.action`);
-  // libseccomp refuses a rule that only restates the default action.
+  if (rule.errnoRet !== undefined && rule.action !== 'SCMP_ACT_ERRNO' && rule.action !== 'SCMP_ACT_TRACE') {
+    throw new Error(`${field}.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno; ${rule.action} cannot return ${rule.errnoRet}`);
+  }
+  // runtime-spec: a rule without errnoRet returns EPERM; defaultErrnoRet is the default action's alone.
+  const action = actionValue(rule.action, rule.errnoRet, `${field}.action`);
+  // libseccomp refuses a rule that only restates the default action: compare
+  // the final values, errno included (ERRNO(EPERM) under ERRNO(ENOSYS) is a rule).
   if (action === defaultAction) return;
   const args = rule.args ?? [];
   const indexes = args.map((a) => a.index);

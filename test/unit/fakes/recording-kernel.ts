@@ -6,7 +6,7 @@ import { SyscallError } from '../../../ffi/syscall-error.js';
 export type KernelCall =
   | { readonly op: 'writeFile'; readonly path: string; readonly data: string; readonly field: string | undefined }
   | { readonly op: 'readFile'; readonly path: string }
-  | { readonly op: 'mkdirp'; readonly path: string }
+  | { readonly op: 'mkdir'; readonly path: string }
   | { readonly op: 'rmdir'; readonly path: string }
   | {
       readonly op: 'prlimit';
@@ -87,7 +87,7 @@ export class RecordingKernel implements HostKernel {
       switch (c.op) {
         case 'writeFile':
         case 'readFile':
-        case 'mkdirp':
+        case 'mkdir':
         case 'rmdir':
           return `${c.op} ${c.path}`;
         case 'prlimit':
@@ -110,8 +110,8 @@ export class RecordingKernel implements HostKernel {
     return text;
   }
 
-  mkdirp(path: string): void {
-    this.enter({ op: 'mkdirp', path }, 'mkdir', path);
+  mkdir(path: string): void {
+    this.enter({ op: 'mkdir', path }, 'mkdir', path);
   }
 
   rmdir(path: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, ChainBuffer, ChainBufferOffset, checkpoint, reportErrno } from '../../../ffi/chain-step.js';
+import { call, ChainBuffer, ChainBufferOffset, checkpoint, reportErrno, unblockSignals } from '../../../ffi/chain-step.js';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -95,10 +95,11 @@ describe('syscall numbers', () => {
         close_range: 436,
         pidfd_open: 434,
         mount_setattr: 442,
+        keyctl: 250,
       });
     } else {
       expect(process.arch).toBe('arm64');
-      expect(SYS).toMatchObject({ setgroups: 159, setresuid: 147, setresgid: 149, capset: 91, pivot_root: 41, exit_group: 94, openat2: 437 });
+      expect(SYS).toMatchObject({ setgroups: 159, setresuid: 147, setresgid: 149, capset: 91, pivot_root: 41, exit_group: 94, openat2: 437, mount_setattr: 442, keyctl: 219 });
     }
   });
 });
@@ -109,6 +110,7 @@ describe('chain-step builders', () => {
     expect(call('mkdirat', [3, 'x', 0o755], 'mkdir x', ['EEXIST'])).toEqual({ kind: 'call', fn: 'mkdirat', args: [3, 'x', 0o755], report: 'mkdir x', tolerate: ['EEXIST'] });
     expect(checkpoint('ready')).toEqual({ kind: 'checkpoint', name: 'ready' });
     expect(reportErrno('execve')).toEqual({ kind: 'report', what: 'execve' });
+    expect(unblockSignals()).toEqual({ kind: 'unblock-signals' });
   });
 
   it('ChainBuffer keeps its initial bytes', () => {

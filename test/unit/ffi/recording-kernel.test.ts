@@ -5,19 +5,19 @@ import { errnoNumber, RecordingKernel } from '../fakes/recording-kernel.js';
 describe('RecordingKernel (the fake HostKernel the linux tests use)', () => {
   it('records every call with its arguments, in order', () => {
     const k = new RecordingKernel();
-    k.mkdirp('/sys/fs/cgroup/c1');
+    k.mkdir('/sys/fs/cgroup/c1');
     k.writeFile('/sys/fs/cgroup/c1/cgroup.procs', '42', 'linux.cgroupsPath');
     k.prlimit(42, 7, 1n, 2n, 'process.rlimits[0] RLIMIT_NOFILE');
     k.kill(42, 9);
     k.rmdir('/sys/fs/cgroup/c1');
     expect(k.calls).toEqual([
-      { op: 'mkdirp', path: '/sys/fs/cgroup/c1' },
+      { op: 'mkdir', path: '/sys/fs/cgroup/c1' },
       { op: 'writeFile', path: '/sys/fs/cgroup/c1/cgroup.procs', data: '42', field: 'linux.cgroupsPath' },
       { op: 'prlimit', pid: 42, resource: 7, soft: 1n, hard: 2n, field: 'process.rlimits[0] RLIMIT_NOFILE' },
       { op: 'kill', pid: 42, signal: 9 },
       { op: 'rmdir', path: '/sys/fs/cgroup/c1' },
     ]);
-    expect(k.summary()).toEqual(['mkdirp /sys/fs/cgroup/c1', 'writeFile /sys/fs/cgroup/c1/cgroup.procs', 'prlimit 42 7', 'kill 42 9', 'rmdir /sys/fs/cgroup/c1']);
+    expect(k.summary()).toEqual(['mkdir /sys/fs/cgroup/c1', 'writeFile /sys/fs/cgroup/c1/cgroup.procs', 'prlimit 42 7', 'kill 42 9', 'rmdir /sys/fs/cgroup/c1']);
   });
 
   it('answers readFile from its files, and from what was written; ENOENT otherwise', () => {

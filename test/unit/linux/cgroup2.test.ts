@@ -19,7 +19,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...actual, readFileSync, default: { ...actual, readFileSync } };
 });
 
-const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, refuseUnenforcedResources, removeCgroup, systemdPath } = await import(
+const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, refuseUnenforcedResources, removeCgroups, systemdPath } = await import(
   '../../../src/linux/cgroups/cgroup2.js'
 );
 
@@ -166,28 +166,50 @@ describe('systemdPath', () => {
   });
 });
 
-describe('joinCgroup and removeCgroup', () => {
-  it('creates the directory, then writes the pid to cgroup.procs', () => {
+describe('joinCgroup and removeCgroups', () => {
+  it('creates the missing parents and the cgroup, then writes the pid to cgroup.procs; returns them deepest first', () => {
+    const root = temporaryDir();
     const kernel = new RecordingKernel();
-    joinCgroup(kernel, '/sys/fs/cgroup/c1', 4321);
+    const created = joinCgroup(kernel, join(root, 'a/b/c1'), 4321);
     expect(kernel.calls).toEqual([
-      { op: 'mkdirp', path: '/sys/fs/cgroup/c1' },
-      { op: 'writeFile', path: '/sys/fs/cgroup/c1/cgroup.procs', data: '4321', field: 'linux.cgroupsPath' },
+      { op: 'mkdir', path: join(root, 'a') },
+      { op: 'mkdir', path: join(root, 'a/b') },
+      { op: 'mkdir', path: join(root, 'a/b/c1') },
+      { op: 'writeFile', path: join(root, 'a/b/c1/cgroup.procs'), data: '4321', field: 'linux.cgroupsPath' },
     ]);
+    expect(created).toEqual([join(root, 'a/b/c1'), join(root, 'a/b'), join(root, 'a')]);
+  });
+
+  it('refuses a cgroup that already exists (delete would kill what is in it), and removes the parents it made', () => {
+    const root = temporaryDir();
+    const kernel = new RecordingKernel().failOn('mkdir', 'EEXIST', { when: (c) => c.path === join(root, 'new/c1') });
+    expect(() => joinCgroup(kernel, join(root, 'new/c1'), 1)).toThrow(
+      `linux.cgroupsPath: the cgroup ${join(root, 'new/c1')} already exists; tsrun gives each container a new cgroup of its own`,
+    );
+    expect(kernel.callsTo('writeFile')).toEqual([]);
+    expect(kernel.callsTo('rmdir')).toEqual([{ op: 'rmdir', path: join(root, 'new') }]);
   });
 
   it('does not move the process when the directory cannot be made', () => {
-    const kernel = new RecordingKernel().failOn('mkdirp', 'EACCES');
+    const kernel = new RecordingKernel().failOn('mkdir', 'EACCES');
     expect(() => joinCgroup(kernel, '/sys/fs/cgroup/c1', 1)).toThrow('mkdir /sys/fs/cgroup/c1: EACCES');
     expect(kernel.callsTo('writeFile')).toEqual([]);
   });
 
-  it('removes an existing cgroup directory and leaves a missing one alone', () => {
-    const dir = temporaryDir();
-    const kernel = new RecordingKernel();
-    removeCgroup(kernel, dir);
-    removeCgroup(kernel, join(dir, 'gone'));
-    expect(kernel.calls).toEqual([{ op: 'rmdir', path: dir }]);
+  it('removes cgroups deepest first and leaves the busy or missing ones', () => {
+    const kernel = new RecordingKernel().failOn('rmdir', 'EBUSY', { when: (c) => c.path === '/cg/a' });
+    removeCgroups(kernel, ['/cg/a/b', '/cg/a']);
+    expect(kernel.callsTo('rmdir').map((c) => c.path)).toEqual(['/cg/a/b', '/cg/a']);
+  });
+});
+
+describe('cgroupDirectory refuses cgroups that are not the container\'s own', () => {
+  it('refuses the cgroup2 root and ancestors of tsrun\'s own cgroup', () => {
+    pureV2Host('/system.slice/engine.service');
+    expect(() => cgroupDirectory(withPath('/'), 'c1', false)).toThrow('/sys/fs/cgroup is the cgroup2 root');
+    expect(() => cgroupDirectory(withPath('.'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
+    expect(() => cgroupDirectory(withPath('/system.slice'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
+    expect(cgroupDirectory(withPath('/system.slice/c1'), 'c1', false)).toBe('/sys/fs/cgroup/system.slice/c1');
   });
 });
 

@@ -49,12 +49,14 @@ describe('ChainWriter', () => {
     w.call('umask', [0o22]);
     w.check('mkdir x', 'mkdirat', [3, 'x', 0o755], ['EEXIST']);
     w.sys('setresuid 0', 'setresuid', [0, 0, 0]);
+    w.unblockSignals();
     w.checkpoint('ready');
     w.reportErrno('execve /bin/sh');
     expect(w.steps).toEqual([
       { kind: 'call', fn: 'umask', args: [0o22] },
       { kind: 'call', fn: 'mkdirat', args: [3, 'x', 0o755], report: 'mkdir x', tolerate: ['EEXIST'] },
       { kind: 'call', fn: 'syscall', args: [SYS.setresuid, 0, 0, 0], report: 'setresuid 0' },
+      { kind: 'unblock-signals' },
       { kind: 'checkpoint', name: 'ready' },
       { kind: 'report', what: 'execve /bin/sh' },
     ]);

@@ -72,9 +72,14 @@ describe('planInit', () => {
       'close_range(22, 24, 0) ?report',
       'close_range(26, ~0U, 0) ?report',
     ]);
-    // The rootfs is the first thing opened: fd 5, right above the preserved 3 and 4.
-    expect(lines.find(isOpen)).toBe('open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
-    expect(lines).toContain('fchdir(5) ?report');
+    // The host's /proc/self/fd is the first thing opened: fd 5, right above the
+    // preserved 3 and 4; the rootfs is next, fd 6.
+    expect(lines.filter(isOpen).slice(0, 2)).toEqual([
+      'open("/proc/self/fd", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report',
+      'open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report',
+    ]);
+    expect(lines).toContain('fchdir(6) ?report');
+    expect(lines).toContain('openat(5, "17", O_RDONLY|O_CLOEXEC)');
   });
 
   it('closes inherited fds only at the start of the chain: no close_range after "spawned" (a seccomp filter may forbid it)', () => {
@@ -98,6 +103,8 @@ describe('planInit', () => {
       ['user namespace', fullSpec({}, USERNS_LINUX), {}],
       ['preserved fds and a joined namespace', fullSpec({}, { namespaces: [{ type: 'mount' }, { type: 'ipc', path: '/x' }] }), { preservedFds: 2, joinFds: new Map([['ipc', 26]]) }],
       ['no pivot', fullSpec(), { noPivot: true }],
+      ['user and cgroup namespaces, session keyring', fullSpec({}, { ...USERNS_LINUX, namespaces: [...(USERNS_LINUX?.namespaces ?? []), { type: 'cgroup' }] }), { sessionKeyring: '_ses.c1' }],
+      ['no mount namespace', fullSpec({}, { namespaces: [{ type: 'pid' }], maskedPaths: [], readonlyPaths: [] }), {}],
     ];
     for (const [name, spec, overrides] of cases) {
       const { steps } = plan(spec, overrides);
@@ -113,12 +120,12 @@ describe('planInit', () => {
   it('binds the rootfs onto itself after "isolated" and resolves every mount target inside it until pivot_root', () => {
     const { steps, lines } = plan(fullSpec());
     const isolated = mustFind(lines, 'checkpoint isolated');
-    expect(lines[isolated + 1]).toBe('mount("/bundles/c1/rootfs", "/bundles/c1/rootfs", null, MS_BIND|MS_REC, null) ?report');
-    expect(lines[isolated + 2]).toBe('open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
+    expect(lines[isolated + 2]).toBe('mount("/bundles/c1/rootfs", "/bundles/c1/rootfs", null, MS_BIND|MS_REC, null) ?report');
+    expect(lines[isolated + 3]).toBe('open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
     const pivot = mustFind(lines, 'syscall(SYS_pivot_root, ".", ".") ?report');
     const replay = replayFds(steps, parentFds());
     let mounts = 0;
-    for (let i = isolated + 2; i < pivot; i += 1) {
+    for (let i = isolated + 3; i < pivot; i += 1) {
       const step = steps[i];
       if (step?.kind !== 'call' || step.fn !== 'mount') continue;
       mounts += 1;
@@ -126,6 +133,116 @@ describe('planInit', () => {
       expect(replay.uses[i]?.at(-1)?.what, lines[i]).toMatch(/ \(in \/bundles\/c1\/rootfs\)$/);
     }
     expect(mounts).toBeGreaterThanOrEqual(5);
+  });
+
+  it('opens the host\'s /proc/self/fd (O_PATH|O_DIRECTORY, checked) right after "isolated", before the rootfs self-bind', () => {
+    const { lines } = plan(fullSpec());
+    const isolated = mustFind(lines, 'checkpoint isolated');
+    expect(lines.slice(isolated + 1, isolated + 4)).toEqual([
+      'open("/proc/self/fd", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report',
+      'mount("/bundles/c1/rootfs", "/bundles/c1/rootfs", null, MS_BIND|MS_REC, null) ?report',
+      'open("/bundles/c1/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report',
+    ]);
+    // Opened once, and only there.
+    expect(lines.filter((l) => l.startsWith('open("/proc/self/fd"'))).toHaveLength(1);
+  });
+
+  it('reopens the exec fifo through that fd (never by a /proc path, which after pivot_root is the image\'s), then closes it after the fifo fd', () => {
+    const cases: Array<[string, Spec, Partial<InitPlanInput>, number]> = [
+      ['typical', fullSpec(), {}, 3],
+      ['preserved fds', fullSpec(), { preservedFds: 2 }, 5],
+      ['user namespace', fullSpec({}, USERNS_LINUX), {}, 3],
+      ['no pivot', fullSpec(), { noPivot: true }, 3],
+    ];
+    for (const [name, spec, overrides, dirFd] of cases) {
+      const { steps, lines } = plan(spec, overrides);
+      const inherited = parentFds();
+      for (let fd = 3; fd < 3 + (overrides.preservedFds ?? 0); fd += 1) inherited.set(fd, `preserved ${fd}`);
+      const replay = replayFds(steps, inherited);
+      const opened = mustFind(lines, 'open("/proc/self/fd", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
+      expect(replay.opened.get(opened), name).toBe(dirFd);
+      const fifo = dirFd + 1;
+      const openat = mustFind(lines, /^openat\(/);
+      expect(lines.slice(openat, mustFind(lines, /^execve\(/)), name).toEqual([
+        `openat(${dirFd}, "${FIFO_FD}", O_RDONLY|O_CLOEXEC)`,
+        `read(${fifo}, &buf"\\u0000\\u0000bin/sh\\u0000"+1, 1)`,
+        `close(${fifo})`,
+        `close(${FIFO_FD})`,
+        `close(${dirFd})`,
+      ]);
+      // At the openat, that fd is still the host's /proc/self/fd, and names the inherited fifo.
+      expect(replay.uses[openat], name).toEqual([
+        { fd: dirFd, what: '/proc/self/fd' },
+        { fd: FIFO_FD, what: 'exec fifo' },
+      ]);
+      // Nothing else uses it, and nothing reaches the fifo by a path.
+      expect(replay.uses.flatMap((u, i) => (i !== openat && i !== openat + 4 && u.some((x) => x.what === '/proc/self/fd') ? [lines[i]] : [])), name).toEqual([]);
+      expect(lines.filter((l) => l.includes(`/proc/self/fd/${FIFO_FD}`)), name).toEqual([]);
+      expect(lines[openat - 2], name).toBe('checkpoint ready');
+    }
+  });
+
+  it('unblocks signals exactly once: after the signal resets, right before "ready" (every earlier step runs with all blocked); no sigprocmask step', () => {
+    for (const [spec, overrides] of [
+      [fullSpec(), { signalsToReset: [13, 15] }],
+      [baseSpec({ linux: USERNS_LINUX }), { signalsToReset: [] }],
+      [fullSpec(), { signalsToReset: [2], seccomp: { filter: new Uint8Array(8), flags: 0, unknownSyscalls: [] } }],
+    ] as Array<[Spec, Partial<InitPlanInput>]>) {
+      const { steps, lines } = plan(spec, overrides);
+      expect(steps.filter((s) => s.kind === 'unblock-signals')).toEqual([{ kind: 'unblock-signals' }]);
+      const unblock = mustFind(lines, 'unblock-signals');
+      expect(lines[unblock + 1]).toBe('checkpoint ready');
+      const resets = (overrides.signalsToReset ?? []).map((n) => `signal(${n}, 0)`);
+      expect(lines.slice(unblock - resets.length, unblock)).toEqual(resets);
+      expect(lines[unblock - resets.length - 1]).toMatch(/^fcntl\(2, F_SETFD, 0\)/);
+      expect(lines.filter((l) => l.includes('rt_sigprocmask') || l.startsWith('sigprocmask') || l.startsWith('pthread_sigmask'))).toEqual([]);
+    }
+  });
+
+  it('sets the parent-death signal again right after becoming root of a user namespace (the uid change clears it); not without one', () => {
+    const { lines } = plan(fullSpec({}, USERNS_LINUX));
+    const setresuid = mustFind(lines, 'syscall(SYS_setresuid, 0, 0, 0) ?report');
+    expect(lines.slice(setresuid - 1, setresuid + 2)).toEqual([
+      'syscall(SYS_setresgid, 0, 0, 0) ?report',
+      'syscall(SYS_setresuid, 0, 0, 0) ?report',
+      'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
+    ]);
+    const pdeathsig = (l: readonly string[]) => l.flatMap((line, i) => (line === 'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report' ? [i] : []));
+    // At the start, after the user namespace setresuid, after process.user's setresuid.
+    expect(pdeathsig(lines)).toEqual([0, setresuid + 1, mustFind(lines, 'syscall(SYS_setresuid, 1000, 1000, 1000) ?report') + 1]);
+    const host = plan(fullSpec()).lines;
+    expect(pdeathsig(host)).toEqual([0, mustFind(host, 'syscall(SYS_setresuid, 1000, 1000, 1000) ?report') + 1]);
+  });
+
+  it('joins a new session keyring named sessionKeyring (ENOSYS tolerated) after the user namespace setresuid, before the cgroup unshare', () => {
+    const linux: Spec['linux'] = { ...USERNS_LINUX, namespaces: [...(USERNS_LINUX?.namespaces ?? []), { type: 'cgroup' }] };
+    const { lines } = plan(baseSpec({ linux }), { sessionKeyring: '_ses.c1' });
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    expect(lines.slice(spawned + 1, mustFind(lines, 'checkpoint isolated') + 1)).toEqual([
+      'syscall(SYS_setresgid, 0, 0, 0) ?report',
+      'syscall(SYS_setresuid, 0, 0, 0) ?report',
+      'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
+      'syscall(SYS_keyctl, 1, "_ses.c1") ?report tolerate=ENOSYS',
+      'unshare(CLONE_NEWCGROUP) ?report',
+      'umask(0o0)',
+      'mount(null, "/", null, MS_REC|MS_SLAVE, null) ?report',
+      'checkpoint isolated',
+    ]);
+    expect(lines.filter((l) => l.includes('SYS_keyctl'))).toHaveLength(1);
+  });
+
+  it('joins the session keyring without a user namespace too, after any setns, before umask; none without sessionKeyring (--no-new-keyring)', () => {
+    const spec = baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/n' }] } });
+    const { lines } = plan(spec, { joinFds: new Map([['network', 23]]), sessionKeyring: '_ses.other-id' });
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    expect(lines.slice(spawned + 1, spawned + 5)).toEqual([
+      'setns(23, CLONE_NEWNET) ?report',
+      'close(23) ?report',
+      'syscall(SYS_keyctl, 1, "_ses.other-id") ?report tolerate=ENOSYS',
+      'umask(0o0)',
+    ]);
+    expect(plan(fullSpec()).lines.filter((l) => l.includes('SYS_keyctl'))).toEqual([]);
+    expect(plan(fullSpec({}, USERNS_LINUX)).lines.filter((l) => l.includes('SYS_keyctl'))).toEqual([]);
   });
 
   it('makes / a recursive slave before "isolated", after umask 0', () => {
@@ -188,7 +305,7 @@ describe('planInit', () => {
     });
     const { lines } = plan(spec, { namespaces: planNamespaces(spec), joinFds: new Map([['user', 23], ['pid', 24]]) });
     const spawned = mustFind(lines, 'checkpoint spawned');
-    expect(lines.slice(spawned + 1, spawned + 10)).toEqual([
+    expect(lines.slice(spawned + 1, spawned + 11)).toEqual([
       'setns(23, CLONE_NEWUSER) ?report',
       'close(23) ?report',
       'setns(24, CLONE_NEWPID) ?report',
@@ -196,12 +313,13 @@ describe('planInit', () => {
       'unshare(CLONE_NEWNS|CLONE_NEWUTS) ?report',
       'syscall(SYS_setresgid, 0, 0, 0) ?report',
       'syscall(SYS_setresuid, 0, 0, 0) ?report',
+      'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
       'unshare(CLONE_NEWCGROUP) ?report',
       'umask(0o0)',
     ]);
     // mknod is refused in any user namespace but the host's: the nodes are bind mounts.
     expect(lines.filter((l) => l.startsWith('mknodat'))).toEqual([]);
-    expect(lines).toContain('mount("/dev/null", "/proc/self/fd/4", null, MS_BIND, null) ?report');
+    expect(lines).toContain('mount("/dev/null", "/proc/self/fd/5", null, MS_BIND, null) ?report');
   });
 
   it('without a mount namespace of its own: no propagation change on the host\'s "/", and only a chroot (even with --no-pivot)', () => {
@@ -213,7 +331,10 @@ describe('planInit', () => {
       expect(lines.slice(mustFind(lines, 'checkpoint spawned') + 1, mustFind(lines, 'checkpoint isolated'))).toEqual(['umask(0o0)']);
       expect(lines.filter((l) => l.includes('MS_SLAVE') || l.includes('MS_MOVE') || l.includes('SYS_pivot_root') || l.startsWith('umount2('))).toEqual([]);
       const mounted = mustFind(lines, 'checkpoint mounted');
-      expect(lines.slice(mounted + 1, mounted + 5)).toEqual(['fchdir(3) ?report', 'chroot(".") ?report', 'chdir("/") ?report', 'close(3) ?report']);
+      expect(lines.slice(mounted + 1, mounted + 5)).toEqual(['fchdir(4) ?report', 'chroot(".") ?report', 'chdir("/") ?report', 'close(4) ?report']);
+      // The host's /proc/self/fd is opened (and used for the fifo) all the same.
+      expect(lines[mustFind(lines, 'checkpoint isolated') + 1]).toBe('open("/proc/self/fd", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0) ?report');
+      expect(lines).toContain('openat(3, "17", O_RDONLY|O_CLOEXEC)');
       const replay = replayFds(steps, parentFds());
       expect(replay.problems).toEqual([]);
       expect(replay.leaked).toEqual(new Map());
@@ -241,7 +362,7 @@ describe('planInit', () => {
       mustFind(lines, 'syscall(SYS_pivot_root, ".", ".") ?report'),
       mustFind(lines, 'sethostname("box", 3) ?report'),
       mustFind(lines, 'open("/proc/sys/net/ipv4/ip_forward", O_WRONLY|O_TRUNC|O_CLOEXEC, 0o0) ?report'),
-      mustFind(lines, 'write(3, "1", 1) ?report'),
+      mustFind(lines, 'write(4, "1", 1) ?report'),
       mustFind(lines, 'mount("/proc/sys", "/proc/sys", null, MS_BIND|MS_REC, null) ?report tolerate=ENOENT'),
       mustFind(lines, 'prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ?report'),
       mustFind(lines, 'syscall(SYS_setresuid, 1000, 1000, 1000) ?report'),
@@ -277,8 +398,8 @@ describe('planInit', () => {
     expect(credentials).toMatchObject({ uid: 1000, gid: 1000, groups: [], noNewPrivileges: false });
   });
 
-  it('owns created device nodes by the process user', () => {
+  it('owns created device nodes without uid/gid by root, not by the process user (uid 1000), as runc does', () => {
     const spec = fullSpec({}, { devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }] });
-    expect(plan(spec).lines).toContain('fchownat(4, "fuse", 1000, 1000, AT_SYMLINK_NOFOLLOW) ?report');
+    expect(plan(spec).lines).toContain('fchownat(5, "fuse", 0, 0, AT_SYMLINK_NOFOLLOW) ?report');
   });
 });

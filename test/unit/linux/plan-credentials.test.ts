@@ -107,12 +107,25 @@ describe('planCredentials', () => {
       'syscall(SYS_setgroups, 2, u32[10, 20]) ?report',
       'syscall(SYS_setresgid, 100, 100, 100) ?report',
       'syscall(SYS_setresuid, 1000, 1000, 1000) ?report',
+      'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
       'prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) ?report',
       'syscall(SYS_capset, u32[0x20080522, 0x0], u32[0x0, 0x0, 0x0, 0x0, 0x0, 0x0]) ?report',
       'umask(0o77)',
       'chdir("/work") ?report',
       'prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ?report',
     ]);
+  });
+
+  it('sets the parent-death signal (SIGKILL) again right after setresuid, which clears it, checked, for any user (root too)', () => {
+    for (const user of [{ uid: 1000, gid: 100 }, { uid: 0, gid: 0 }, undefined]) {
+      const { steps, lines } = plan(user === undefined ? {} : { user });
+      const uid = user?.uid ?? 0;
+      const setresuid = lines.indexOf(`syscall(SYS_setresuid, ${uid}, ${uid}, ${uid}) ?report`);
+      expect(setresuid, JSON.stringify(user)).toBeGreaterThan(0);
+      expect(lines[setresuid + 1]).toBe('prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report');
+      const pdeathsig = callSteps(steps, 'prctl').filter((s) => s.args[0] === PR.SET_PDEATHSIG);
+      expect(pdeathsig).toEqual([{ kind: 'call', fn: 'prctl', args: [PR.SET_PDEATHSIG, 9, 0, 0, 0], report: expect.stringMatching(/again/) }]);
+    }
   });
 
   it('never uses glibc set*id wrappers, which would wait for threads the child does not have', () => {

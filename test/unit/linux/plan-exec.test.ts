@@ -8,21 +8,29 @@ import { callSteps, mustFind, render, replayFds } from './steps.js';
 
 const CHAIN_FDS = [CHANNEL.syncRead, CHANNEL.reportWrite];
 
-function plan(overrides: Partial<ExecPlan> = {}) {
+/**
+ * planExec over the fd table init-plan leaves it: stdio, the preserved fds,
+ * the fifo and the chain pipes inherited, and the host's /proc/self/fd the
+ * first fd the chain opened (so the lowest free one, 3 + preservedFds).
+ */
+function plan(overrides: Partial<Omit<ExecPlan, 'procFdDir'>> = {}) {
+  const preservedFds = overrides.preservedFds ?? 0;
+  const preserved = Array.from({ length: preservedFds }, (_, i) => 3 + i);
+  const fds = new FdTable([0, 1, 2, ...preserved, overrides.fifoFd ?? FIFO_FD, ...CHAIN_FDS]);
+  const procFdDir = fds.open();
   const exec: ExecPlan = {
     path: '/bin/sh',
     args: ['/bin/sh', '-c', 'true'],
     env: ['PATH=/bin'],
     preservedFds: 0,
     fifoFd: FIFO_FD,
+    procFdDir,
     signalsToReset: [],
     ...overrides,
   };
-  const preserved = Array.from({ length: exec.preservedFds }, (_, i) => 3 + i);
-  const fds = new FdTable([0, 1, 2, ...preserved, exec.fifoFd, ...CHAIN_FDS]);
   const w = new ChainWriter(fds);
   planExec(exec, w, fds);
-  return { steps: w.steps, lines: render(w.steps), fds };
+  return { steps: w.steps, lines: render(w.steps), fds, procFdDir };
 }
 
 /** The NUL-terminated string at `offset` in `bytes` (an error if it runs off the end). */
@@ -33,11 +41,12 @@ function cStringAt(bytes: Buffer, offset: number): string {
 }
 
 /** What the container process has open when planExec's steps start (the chain closed everything else at its start). */
-function inheritedAtExec(preserved: number): Map<number, string> {
+function inheritedAtExec(preserved: number, procFdDir: number): Map<number, string> {
   const fds = new Map<number, string>([
     [0, 'stdin'],
     [1, 'stdout'],
     [2, 'stderr'],
+    [procFdDir, '/proc/self/fd'],
     [FIFO_FD, 'exec fifo'],
     [CHANNEL.syncRead, 'sync read'],
     [CHANNEL.reportWrite, 'report write'],
@@ -47,20 +56,23 @@ function inheritedAtExec(preserved: number): Map<number, string> {
 }
 
 describe('planExec', () => {
-  it('plans the tail of the chain: keep stdio, reset signals, ready, clear pdeathsig, wait on the fifo, execve', () => {
-    expect(plan({ signalsToReset: [13, 15] }).lines).toEqual([
+  it('plans the tail of the chain: keep stdio, reset signals, unblock signals, ready, clear pdeathsig, wait on the fifo, execve', () => {
+    const { lines, procFdDir } = plan({ signalsToReset: [13, 15] });
+    expect(procFdDir).toBe(3);
+    expect(lines).toEqual([
       'fcntl(0, F_SETFD, 0) ?report tolerate=EBADF',
       'fcntl(1, F_SETFD, 0) ?report tolerate=EBADF',
       'fcntl(2, F_SETFD, 0) ?report tolerate=EBADF',
       'signal(13, 0)',
       'signal(15, 0)',
+      'unblock-signals',
       'checkpoint ready',
       'prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)',
-      'open("/proc/self/fd/17", O_RDONLY|O_CLOEXEC)',
-      'read(3, &buf"\\u0000\\u0000bin/sh\\u0000"+1, 1)',
-      'close(3)',
+      'openat(3, "17", O_RDONLY|O_CLOEXEC)',
+      'read(4, &buf"\\u0000\\u0000bin/sh\\u0000"+1, 1)',
+      'close(4)',
       'close(17)',
-      'syscall(SYS_rt_sigprocmask, 2, u32[0, 0], null, 8)',
+      'close(3)',
       'execve(&buf"\\u0000\\u0000bin/sh\\u0000"+1, ["/bin/sh", "-c", "true"], ["PATH=/bin"])',
       'signal(13, 1)',
       'report errno (execve /bin/sh)',
@@ -70,26 +82,44 @@ describe('planExec', () => {
 
   it('keeps fds 0..2 and the preserved ones, made non-CLOEXEC (a preserved fd that is missing is an error)', () => {
     const { lines } = plan({ preservedFds: 2 });
-    expect(lines.slice(0, 6)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       'fcntl(0, F_SETFD, 0) ?report tolerate=EBADF',
       'fcntl(1, F_SETFD, 0) ?report tolerate=EBADF',
       'fcntl(2, F_SETFD, 0) ?report tolerate=EBADF',
       'fcntl(3, F_SETFD, 0) ?report',
       'fcntl(4, F_SETFD, 0) ?report',
+      'unblock-signals',
       'checkpoint ready',
     ]);
   });
 
   it('closes nothing itself (a seccomp filter may forbid close_range), and reads the fifo through the fd it opened', () => {
     for (const preserved of [0, 2]) {
-      const { steps, lines } = plan({ preservedFds: preserved });
+      const { steps, lines, procFdDir } = plan({ preservedFds: preserved });
+      expect(procFdDir).toBe(3 + preserved);
       expect(lines.filter((l) => l.startsWith('close_range'))).toEqual([]);
-      const replay = replayFds(steps, inheritedAtExec(preserved));
+      const replay = replayFds(steps, inheritedAtExec(preserved, procFdDir));
       expect(replay.problems).toEqual([]);
       const atReady = replay.before[steps.findIndex((s) => s.kind === 'checkpoint')];
-      expect([...(atReady?.keys() ?? [])].sort((a, b) => a - b)).toEqual([0, 1, 2, ...Array.from({ length: preserved }, (_, i) => 3 + i), FIFO_FD, 18, 21]);
+      expect([...(atReady?.keys() ?? [])].sort((a, b) => a - b)).toEqual([
+        0,
+        1,
+        2,
+        ...Array.from({ length: preserved }, (_, i) => 3 + i),
+        procFdDir,
+        FIFO_FD,
+        18,
+        21,
+      ]);
+      // The fifo is reopened by its number in the host's /proc/self/fd dir, the one fd that names it.
+      const openat = steps.findIndex((s) => s.kind === 'call' && s.fn === 'openat');
+      expect(replay.uses[openat]).toEqual([
+        { fd: procFdDir, what: '/proc/self/fd' },
+        { fd: FIFO_FD, what: 'exec fifo' },
+      ]);
+      expect(replay.opened.get(openat)).toBe(4 + preserved);
       const read = steps.findIndex((s) => s.kind === 'call' && s.fn === 'read');
-      expect(replay.uses[read]).toEqual([{ fd: 3 + preserved, what: `/proc/self/fd/${FIFO_FD}` }]);
+      expect(replay.uses[read]).toEqual([{ fd: 4 + preserved, what: `${FIFO_FD} (in /proc/self/fd)` }]);
       // Only the container's fds and the close-on-exec chain pipes are left at execve.
       const execve = steps.findIndex((s) => s.kind === 'call' && s.fn === 'execve');
       expect([...(replay.before[execve]?.keys() ?? [])].sort((a, b) => a - b)).toEqual([0, 1, 2, ...Array.from({ length: preserved }, (_, i) => 3 + i), 18, 21]);
@@ -125,14 +155,14 @@ describe('planExec', () => {
     const { lines } = plan();
     const ready = mustFind(lines, 'checkpoint ready');
     const clear = mustFind(lines, 'prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)');
-    const fifo = mustFind(lines, /^open\("\/proc\/self\/fd\/17"/);
+    const fifo = mustFind(lines, 'openat(3, "17", O_RDONLY|O_CLOEXEC)');
     expect(ready).toBeLessThan(clear);
     expect(clear).toBeLessThan(fifo);
   });
 
   it('opens and reads the fifo before execve, and exits 127 after a failed execve', () => {
     const { lines } = plan();
-    const open = mustFind(lines, /^open\("\/proc\/self\/fd\/17"/);
+    const open = mustFind(lines, 'openat(3, "17", O_RDONLY|O_CLOEXEC)');
     const read = mustFind(lines, /^read\(/);
     const execve = mustFind(lines, /^execve\(/);
     expect(open).toBeLessThan(read);

@@ -13,6 +13,9 @@ function finish(linux: Spec['linux'], options: { readonly?: boolean; hostMounts?
   return render(h.w.steps);
 }
 
+/** struct mount_attr with attr_set = MOUNT_ATTR_RDONLY (0x1) and nothing else, as steps.ts renders it. */
+const RDONLY_ATTR = 'attr{set=0x1, clr=0x0, propagation=0x0, userns_fd=0x0}';
+
 describe('planPivot', () => {
   it('pivots into the rootfs fd, drops the old root lazily, and closes the fd', () => {
     const h = rootfsHarness(baseSpec());
@@ -68,11 +71,20 @@ describe('planFinish', () => {
     ]);
   });
 
-  it('makes a read-only path a bind of itself, then remounts it read-only with every restrictive flag', () => {
-    expect(finish({ readonlyPaths: ['/proc/sys'] })).toEqual([
+  it('makes a read-only path a recursive bind of itself, then sets MOUNT_ATTR_RDONLY alone on the whole subtree with mount_setattr', () => {
+    expect(finish({ readonlyPaths: ['/proc/sys', '/proc/bus'] })).toEqual([
       'mount("/proc/sys", "/proc/sys", null, MS_BIND|MS_REC, null) ?report tolerate=ENOENT',
-      'mount(null, "/proc/sys", null, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND|MS_REC, null) ?report tolerate=ENOENT',
+      `syscall(SYS_mount_setattr, AT_FDCWD, "/proc/sys", AT_RECURSIVE, ${RDONLY_ATTR}, 32) ?report tolerate=ENOENT`,
+      'mount("/proc/bus", "/proc/bus", null, MS_BIND|MS_REC, null) ?report tolerate=ENOENT',
+      `syscall(SYS_mount_setattr, AT_FDCWD, "/proc/bus", AT_RECURSIVE, ${RDONLY_ATTR}, 32) ?report tolerate=ENOENT`,
     ]);
+  });
+
+  it('never remounts: a read-only path keeps the flags it has (nosuid, nodev, noexec are neither added nor cleared)', () => {
+    const lines = finish({ readonlyPaths: ['/proc/sys'], maskedPaths: ['/proc/kcore'] }, { readonly: true });
+    expect(lines.filter((l) => l.includes('MS_REMOUNT'))).toEqual([]);
+    // attr_clr is 0: mount_setattr changes nothing but MOUNT_ATTR_RDONLY.
+    expect(lines.filter((l) => l.startsWith('syscall(SYS_mount_setattr')).map((l) => /attr\{[^}]*\}/.exec(l)?.[0])).toEqual([RDONLY_ATTR, RDONLY_ATTR]);
   });
 
   it('sets rootfsPropagation on / first', () => {
@@ -81,22 +93,22 @@ describe('planFinish', () => {
     expect(finish({ rootfsPropagation: 'shared' })).toEqual(['mount(null, "/", null, MS_SHARED, null) ?report']);
   });
 
-  it('remounts / read-only keeping the locked flags of the host mount that holds the rootfs', () => {
-    const mounts = hostMounts('/ rw,relatime', '/srv rw,nosuid,nodev,noatime', '/srv/bundles/c1/rootfs-other ro,noexec');
-    expect(finish({}, { readonly: true, hostMounts: mounts })).toEqual([
-      'mount(null, "/", null, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_REMOUNT|MS_NOATIME|MS_BIND, null) ?report',
-    ]);
+  it('makes / read-only with mount_setattr (MOUNT_ATTR_RDONLY, not recursive), checked', () => {
+    expect(finish({}, { readonly: true })).toEqual([`syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, ${RDONLY_ATTR}, 32) ?report`]);
   });
 
-  it('takes the deepest (and, for a mount point mounted over, the last) host mount', () => {
-    const mounts = hostMounts('/ rw,relatime', '/srv rw,nosuid', '/srv/bundles/c1/rootfs rw,nodev', '/srv/bundles/c1/rootfs rw,noexec,relatime');
-    expect(finish({}, { readonly: true, hostMounts: mounts })).toEqual([
-      'mount(null, "/", null, MS_RDONLY|MS_NOEXEC|MS_REMOUNT|MS_BIND|MS_RELATIME, null) ?report',
-    ]);
+  it('makes / read-only the same way whatever flags the host mount of the rootfs has (mount_setattr keeps them, locked ones too)', () => {
+    const expected = [`syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, ${RDONLY_ATTR}, 32) ?report`];
+    const tables = [
+      hostMounts('/ rw,relatime', '/srv rw,nosuid,nodev,noatime', '/srv/bundles/c1/rootfs-other ro,noexec'),
+      hostMounts('/ rw,relatime', '/srv rw,nosuid', '/srv/bundles/c1/rootfs rw,nodev', '/srv/bundles/c1/rootfs rw,noexec,relatime'),
+      [],
+    ];
+    for (const mounts of tables) expect(finish({}, { readonly: true, hostMounts: mounts })).toEqual(expected);
   });
 
-  it('remounts / read-only with no extra flag when the host table says nothing', () => {
-    expect(finish({}, { readonly: true })).toEqual(['mount(null, "/", null, MS_RDONLY|MS_REMOUNT|MS_BIND, null) ?report']);
+  it('leaves / writable without root.readonly', () => {
+    expect(finish({ readonlyPaths: ['/proc/sys'] }, { readonly: false }).filter((l) => l.includes('"/"'))).toEqual([]);
   });
 
   it('orders: propagation, masked paths, read-only paths, read-only root', () => {
@@ -104,13 +116,15 @@ describe('planFinish', () => {
       { rootfsPropagation: 'slave', maskedPaths: ['/proc/acpi'], readonlyPaths: ['/proc/bus'] },
       { readonly: true, hostMounts: hostMounts('/ rw') },
     );
-    expect(lines.map((l) => l.replace(/^mount\(([^,]*), ("[^"]*").*$/, '$1 $2'))).toEqual([
-      'null "/"',
-      '"/dev/null" "/proc/acpi"',
-      '"tmpfs" "/proc/acpi"',
-      '"/proc/bus" "/proc/bus"',
-      'null "/proc/bus"',
-      'null "/"',
+    expect(
+      lines.map((l) => l.replace(/^mount\(([^,]*), ("[^"]*").*$/, 'mount $1 $2').replace(/^syscall\(SYS_mount_setattr, AT_FDCWD, ("[^"]*").*$/, 'mount_setattr $1')),
+    ).toEqual([
+      'mount null "/"',
+      'mount "/dev/null" "/proc/acpi"',
+      'mount "tmpfs" "/proc/acpi"',
+      'mount "/proc/bus" "/proc/bus"',
+      'mount_setattr "/proc/bus"',
+      'mount_setattr "/"',
     ]);
   });
 });

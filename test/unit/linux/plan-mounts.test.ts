@@ -66,14 +66,15 @@ describe('planMounts', () => {
   // exists, so on a rootfs that sits on a read-only mount (the image already
   // has /etc/hosts, /etc/resolv.conf) that step would fail with EROFS. As in
   // runc, the file is created O_RDONLY|O_CREAT.
-  it('creates a file destination without asking for write access (EROFS on a read-only rootfs)', () => {
+  it('creates a file destination without asking for write access (EROFS on a read-only rootfs), nor waiting (an image may ship a FIFO there)', () => {
     const b = bundle();
     const { steps, lines } = plan([{ destination: '/etc/hosts', type: 'bind', source: b.file }]);
     const how = decodeOpenHow(callSteps(steps, 'SYS_openat2')[0]?.args[3] as Uint8Array);
     expect(how.flags & O.CREAT).toBe(O.CREAT);
     expect(how.flags & 3).toBe(O.RDONLY);
-    expect(how.flags).toBe(O.CREAT | O.RDONLY | O.NOCTTY | O.CLOEXEC);
-    expect(lines[1]).toBe(`syscall(SYS_openat2, 3, "etc/hosts", how{O_RDONLY|O_CREAT|O_NOCTTY|O_CLOEXEC, 0o644, ${IN_ROOT}}, 24) ?report`);
+    expect(how.flags & O.NONBLOCK).toBe(O.NONBLOCK);
+    expect(how.flags).toBe(O.CREAT | O.RDONLY | O.NOCTTY | O.NONBLOCK | O.CLOEXEC);
+    expect(lines[1]).toBe(`syscall(SYS_openat2, 3, "etc/hosts", how{O_RDONLY|O_CREAT|O_NOCTTY|O_NONBLOCK|O_CLOEXEC, 0o644, ${IN_ROOT}}, 24) ?report`);
   });
 
   it('resolves every destination with openat2 RESOLVE_IN_ROOT from the rootfs fd; no mount target is a host path', () => {

@@ -1,5 +1,5 @@
 import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type CallStep, type ChainArg, type ChainStep } from '../../../ffi/chain-step.js';
-import { AT_EMPTY_PATH, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, CLONE, CLOSE_RANGE_CLOEXEC, MNT_DETACH, MS, O, PR, RESOLVE, S_IFMT } from '../../../ffi/constants.js';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, AT_SYMLINK_NOFOLLOW, CLONE, CLOSE_RANGE_CLOEXEC, MNT_DETACH, MS, O, PR, RESOLVE, S_IFMT } from '../../../ffi/constants.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
 
 /*
@@ -11,6 +11,7 @@ import { SYS } from '../../../ffi/syscall-numbers.js';
  *   syscall(SYS_openat2, 3, "dev", how{O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0o0, RESOLVE_NO_MAGICLINKS|RESOLVE_IN_ROOT}, 24) ?report
  *   checkpoint spawned
  *   report errno (execve /bin/sh)
+ *   unblock-signals                        (later steps run with no signal blocked)
  *   memcpy(&buf"...", &errno, 4)           (shared buffers, the child's errno)
  *   read(4, &buf"\u0000\u0000bin/sh\u0000"+1, 1)   (an address inside a shared buffer)
  *
@@ -57,12 +58,15 @@ const AMBIENT_OPS = new Map<number, string>([
   [PR.CAP_AMBIENT_CLEAR_ALL, 'PR_CAP_AMBIENT_CLEAR_ALL'],
 ]);
 const FILE_TYPES: Record<number, string> = { 0o010000: 'S_IFIFO', 0o020000: 'S_IFCHR', 0o060000: 'S_IFBLK', 0o100000: 'S_IFREG' };
+/** A dirfd argument: AT_FDCWD by name, a real fd as its number. */
+const dirFd: Format = (value) => (value === AT_FDCWD ? 'AT_FDCWD' : String(value));
 const nodeMode: Format = (value) => `${FILE_TYPES[value & S_IFMT] ?? octal(value & S_IFMT)}|${octal(value & 0o7777)}`;
 
 /** Per function: how to print the number at each argument position. */
 const NUMBER_FORMATS: Record<string, Record<number, Format>> = {
   mount: { 3: msFlags },
   open: { 1: oFlags, 2: octal },
+  openat: { 0: dirFd, 2: oFlags, 3: octal },
   mkdirat: { 2: octal },
   mknodat: { 2: nodeMode },
   umask: { 0: octal },
@@ -72,7 +76,7 @@ const NUMBER_FORMATS: Record<string, Record<number, Format>> = {
   close_range: { 1: (v) => (v === 0xffffffff ? '~0U' : String(v)), 2: named({ CLOEXEC: CLOSE_RANGE_CLOEXEC }, 'CLOSE_RANGE_') },
   umount2: { 1: named({ DETACH: MNT_DETACH }, 'MNT_') },
   fchownat: { 4: named({ SYMLINK_NOFOLLOW: AT_SYMLINK_NOFOLLOW }, 'AT_') },
-  mount_setattr: { 2: named({ SYMLINK_NOFOLLOW: AT_SYMLINK_NOFOLLOW, EMPTY_PATH: AT_EMPTY_PATH, RECURSIVE: AT_RECURSIVE }, 'AT_') },
+  mount_setattr: { 0: dirFd, 2: named({ SYMLINK_NOFOLLOW: AT_SYMLINK_NOFOLLOW, EMPTY_PATH: AT_EMPTY_PATH, RECURSIVE: AT_RECURSIVE }, 'AT_') },
 };
 
 function formatNumber(fn: string, index: number, value: number, args: readonly ChainArg[]): string {
@@ -162,6 +166,7 @@ export function renderCall(step: CallStep): string {
 export function renderStep(step: ChainStep): string {
   if (step.kind === 'checkpoint') return `checkpoint ${step.name}`;
   if (step.kind === 'report') return `report errno (${step.what})`;
+  if (step.kind === 'unblock-signals') return 'unblock-signals';
   return renderCall(step);
 }
 
@@ -208,6 +213,7 @@ const FD_ARGS: Record<string, readonly number[]> = {
   write: [0],
   fcntl: [0],
   close: [0],
+  openat: [0],
   openat2: [0],
   mount_setattr: [0],
 };
@@ -229,12 +235,16 @@ export interface FdReplay {
   readonly leaked: ReadonlyMap<number, string>;
 }
 
+/** What an fd opened from /proc/self/fd (the host's, opened before pivot_root) is described as. */
+const PROC_FD_DIR = '/proc/self/fd';
+
 /**
- * Replay open/openat2/close/close_range as the kernel would (lowest free fd),
- * starting from `inherited` (fd -> description), and check that every fd a
- * step refers to, directly or as /proc/self/fd/N, is open at that point.
- * open(2) results are described by their path, openat2(2) results as
- * "<path> (in <description of the dirfd>)".
+ * Replay open/openat/openat2/close/close_range as the kernel would (lowest
+ * free fd), starting from `inherited` (fd -> description), and check that
+ * every fd a step refers to, directly, as /proc/self/fd/N, or as the name
+ * "N" opened at a dirfd that is /proc/self/fd, is open at that point.
+ * open(2) results are described by their path, openat(2) and openat2(2)
+ * results as "<path> (in <description of the dirfd>)".
  */
 export function replayFds(steps: readonly ChainStep[], inherited: ReadonlyMap<number, string> | readonly number[]): FdReplay {
   const table = new Map<number, string>(
@@ -271,6 +281,9 @@ export function replayFds(steps: readonly ChainStep[], inherited: ReadonlyMap<nu
       const m = typeof arg === 'string' ? PROC_FD.exec(arg) : null;
       if (m !== null) use(Number(m[1]));
     }
+    if (name === 'openat' && typeof args[0] === 'number' && table.get(args[0]) === PROC_FD_DIR && typeof args[1] === 'string' && /^\d+$/.test(args[1])) {
+      use(Number(args[1]));
+    }
     if (name === 'close' && typeof args[0] === 'number') {
       table.delete(args[0]);
     } else if (name === 'close_range') {
@@ -280,7 +293,7 @@ export function replayFds(steps: readonly ChainStep[], inherited: ReadonlyMap<nu
       const fd = lowestFree();
       table.set(fd, String(args[0]));
       opened.set(i, fd);
-    } else if (name === 'openat2') {
+    } else if (name === 'openat' || name === 'openat2') {
       const fd = lowestFree();
       const dir = typeof args[0] === 'number' ? (table.get(args[0]) ?? `fd ${args[0]}`) : '?';
       table.set(fd, `${String(args[1])} (in ${dir})`);

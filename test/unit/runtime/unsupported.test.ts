@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { Spec } from '../../../src/config/types.js';
+import { refuseUnsupported } from '../../../src/runtime/unsupported.js';
+
+function spec(overrides: Partial<Spec> = {}): Spec {
+  return {
+    ociVersion: '1.2.0',
+    root: { path: 'rootfs' },
+    process: { cwd: '/', args: ['/bin/sh'] },
+    linux: { namespaces: [{ type: 'mount' }] },
+    ...overrides,
+  };
+}
+
+const hook = { path: '/bin/true' };
+
+describe('refuseUnsupported', () => {
+  it('refuses startContainer hooks: they would run an image executable with the host\'s privileges', () => {
+    expect(() => refuseUnsupported(spec({ hooks: { startContainer: [hook] } }))).toThrow(
+      new Error(
+        "hooks.startContainer: tsrun does not support startContainer hooks (they would run with the host's privileges, not the container's) yet; remove the field",
+      ),
+    );
+  });
+
+  it('accepts an empty startContainer list and every other hook', () => {
+    expect(() => refuseUnsupported(spec({ hooks: { startContainer: [] } }))).not.toThrow();
+    const others = { prestart: [hook], createRuntime: [hook], createContainer: [hook], poststart: [hook], poststop: [hook] };
+    expect(() => refuseUnsupported(spec({ hooks: others }))).not.toThrow();
+    expect(() => refuseUnsupported(spec())).not.toThrow();
+  });
+
+  it('lists startContainer among the other unsupported fields, one line each', () => {
+    const both = spec({ hooks: { startContainer: [hook] }, linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:container_file_t:s0' } });
+    expect(() => refuseUnsupported(both)).toThrow(
+      new Error(
+        [
+          'linux.mountLabel: tsrun does not support SELinux mount labels yet; remove the field',
+          "hooks.startContainer: tsrun does not support startContainer hooks (they would run with the host's privileges, not the container's) yet; remove the field",
+        ].join('\n'),
+      ),
+    );
+  });
+});
