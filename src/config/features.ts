@@ -88,7 +88,8 @@ export function features(): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
-    hooks: [...HOOK_NAMES],
+    // startContainer hooks are refused until they can run with the container's identity.
+    hooks: HOOK_NAMES.filter((name) => name !== 'startContainer'),
     mountOptions: [...MOUNT_OPTIONS],
     linux: {
       namespaces: [...NAMESPACE_TYPES],

@@ -1,7 +1,6 @@
 import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { SPEC_VERSION } from '../config/spec-version.js';
 import type { Spec, State } from '../config/types.js';
-import { inNamespacesOf } from '../linux/enter-namespaces.js';
 import type { ContainerRecord } from './container-record.js';
 import { logger } from '../cli/log.js';
 import { deleteContainer } from './delete.js';
@@ -24,11 +23,9 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     const stateOf = (s: State['status']): State => stateFrom(record, s, spec);
     try {
       // config.md: prestart hooks run after the start operation is called,
-      // in the runtime namespace; startContainer ones in the container's.
+      // in the runtime namespace. (startContainer hooks are refused at
+      // create until they can run with the container's identity.)
       runHooks('prestart', spec?.hooks?.prestart, stateOf('created'));
-      if ((spec?.hooks?.startContainer ?? []).length > 0) {
-        inNamespacesOf(record.pid, () => runHooks('startContainer', spec?.hooks?.startContainer, stateOf('created')));
-      }
     } catch (error) {
       hookFailure = error;
       return;
@@ -48,7 +45,7 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     });
   });
   if (hookFailure !== undefined) {
-    // config.md: a failed prestart or startContainer hook stops the
+    // config.md: a failed prestart hook stops the
     // container and the lifecycle goes on to delete (poststop hooks included).
     await deleteContainer(g, id, true);
     throw hookFailure;

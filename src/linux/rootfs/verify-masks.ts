@@ -11,7 +11,7 @@ export function verifyMasks(pid: number, maskedPaths: readonly string[]): void {
   const mountPoints = new Set(readMountInfo(pid).map((m) => m.mountPoint));
   const unmasked = maskedPaths.filter((path) => exists(pid, path) && !mountPoints.has(path));
   if (unmasked.length > 0) {
-    throw new Error(`linux.maskedPaths: ${unmasked.join(', ')} exist in the container but could not be masked`);
+    throw new Error(`linux.maskedPaths: could not mask ${unmasked.join(', ')}, which the container has`);
   }
 }
 

@@ -71,14 +71,14 @@ describe('verifyMasks', () => {
   it('refuses masked paths that exist but are not mount points, naming each of them in config order', () => {
     container(['/proc', '/proc/keys'], ['/proc/kcore', '/proc/keys', '/sys/firmware']);
     expect(() => verifyMasks(FAKE_PID, ['/sys/firmware', '/proc/keys', '/proc/kcore', '/proc/missing'])).toThrow(
-      new Error('linux.maskedPaths: /sys/firmware, /proc/kcore exist in the container but could not be masked'),
+      new Error('linux.maskedPaths: could not mask /sys/firmware, /proc/kcore, which the container has'),
     );
   });
 
   it('needs the path itself to be a mount point: a mount above it or next to it does not count', () => {
     container(['/proc', '/proc/kcore2', '/proc/kcore/x'], ['/proc/kcore']);
     expect(() => verifyMasks(FAKE_PID, ['/proc/kcore'])).toThrow(
-      new Error('linux.maskedPaths: /proc/kcore exist in the container but could not be masked'),
+      new Error('linux.maskedPaths: could not mask /proc/kcore, which the container has'),
     );
   });
 
@@ -86,12 +86,12 @@ describe('verifyMasks', () => {
     container(['/proc', '/srv/a b'], ['/srv/a b']);
     expect(() => verifyMasks(FAKE_PID, ['/srv/a b'])).not.toThrow();
     container(['/proc'], ['/srv/a b']);
-    expect(() => verifyMasks(FAKE_PID, ['/srv/a b'])).toThrow('linux.maskedPaths: /srv/a b exist in the container but could not be masked');
+    expect(() => verifyMasks(FAKE_PID, ['/srv/a b'])).toThrow('linux.maskedPaths: could not mask /srv/a b, which the container has');
   });
 
   it('against a real process (this one, whose root is the host\'s /): /proc is a mount point, a fresh directory is not', () => {
     const dir = temporaryDir();
     expect(() => verifyMasks(process.pid, ['/proc', `${dir}/missing`])).not.toThrow();
-    expect(() => verifyMasks(process.pid, ['/proc', dir])).toThrow(`linux.maskedPaths: ${dir} exist in the container but could not be masked`);
+    expect(() => verifyMasks(process.pid, ['/proc', dir])).toThrow(`linux.maskedPaths: could not mask ${dir}, which the container has`);
   });
 });
