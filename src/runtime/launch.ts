@@ -15,7 +15,9 @@ import { readMountInfo } from '../linux/mountinfo.js';
 import { mountIdsNow, newMountsUnder, unmountAll } from '../linux/rootfs/host-mounts.js';
 import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
 import { findExecutable } from '../linux/process/find-executable.js';
+import { ignoredAmbient } from '../linux/process/plan-credentials.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
+import { logger } from '../cli/log.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { verifyMasks } from '../linux/rootfs/verify-masks.js';
@@ -65,6 +67,10 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   refuseHostMountNamespace(namespaces.joins);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
   const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
+  const ambientIgnored = ignoredAmbient(proc);
+  if (ambientIgnored.length > 0) {
+    logger.warn(`process.capabilities.ambient: ${ambientIgnored.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
+  }
   const cgroupPath = cgroupDirectory(spec, o.id, ctx.systemdCgroup);
   const listenFds = inheritedListenFds();
   const preservedFds = o.preserveFds + listenFds;

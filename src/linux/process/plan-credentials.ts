@@ -37,7 +37,13 @@ export function planCredentials(proc: Process, lastCap: number, setgroupsAllowed
     permitted: capabilityMask(caps.permitted, 'process.capabilities.permitted', lastCap),
     inheritable: capabilityMask(caps.inheritable, 'process.capabilities.inheritable', lastCap),
     bounding: capabilityMask(caps.bounding, 'process.capabilities.bounding', lastCap),
-    ambient: capabilityMask(caps.ambient, 'process.capabilities.ambient', lastCap),
+    // The kernel raises an ambient capability only if it is also permitted
+    // and inheritable; runc drops the others silently, we drop them with a
+    // warning (see ignoredAmbient).
+    ambient:
+      capabilityMask(caps.ambient, 'process.capabilities.ambient', lastCap) &
+      capabilityMask(caps.permitted, 'process.capabilities.permitted', lastCap) &
+      capabilityMask(caps.inheritable, 'process.capabilities.inheritable', lastCap),
     noNewPrivileges: proc.noNewPrivileges === true,
   };
 
@@ -87,4 +93,10 @@ function writeCapWords(buf: Buffer, offset: number, eff: bigint, perm: bigint, i
     buf.writeUInt32LE(Number((perm >> shift) & 0xffffffffn), at + 4);
     buf.writeUInt32LE(Number((inh >> shift) & 0xffffffffn), at + 8);
   }
+}
+
+/** Ambient capabilities the config lists that cannot be raised (not both permitted and inheritable). */
+export function ignoredAmbient(proc: Process): string[] {
+  const caps = proc.capabilities ?? {};
+  return (caps.ambient ?? []).filter((name) => !(caps.permitted ?? []).includes(name) || !(caps.inheritable ?? []).includes(name));
 }

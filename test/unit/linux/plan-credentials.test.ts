@@ -4,7 +4,7 @@ import type { Process } from '../../../src/config/types.js';
 import { ChainWriter } from '../../../src/linux/chain-writer.js';
 import { FdTable } from '../../../src/linux/fd-table.js';
 import { capabilityMask, CAPABILITIES } from '../../../src/linux/process/capabilities.js';
-import { planCredentials } from '../../../src/linux/process/plan-credentials.js';
+import { ignoredAmbient, planCredentials } from '../../../src/linux/process/plan-credentials.js';
 import { callSteps, render, u32Words } from './steps.js';
 
 function plan(proc: Partial<Process>, options: { lastCap?: number; setgroupsAllowed?: boolean } = {}) {
@@ -186,9 +186,24 @@ describe('planCredentials', () => {
       effective: (1n << 0n) | (1n << 38n),
       permitted: (1n << 0n) | (1n << 38n),
       inheritable: 1n << 5n,
-      ambient: 1n << 5n,
+      // CAP_KILL is not permitted: the kernel could not raise it, so it is not expected (nor raised).
+      ambient: 0n,
       noNewPrivileges: true,
     });
+  });
+
+  it('raises only the ambient capabilities that are also permitted and inheritable, and names the others', () => {
+    const proc = {
+      capabilities: {
+        permitted: ['CAP_KILL', 'CAP_CHOWN'],
+        inheritable: ['CAP_KILL'],
+        ambient: ['CAP_KILL', 'CAP_CHOWN', 'CAP_NET_RAW'],
+      },
+    };
+    const { expected, lines } = plan(proc);
+    expect(expected.ambient).toBe(1n << 5n);
+    expect(lines.filter((l) => l.includes('PR_CAP_AMBIENT'))).toHaveLength(1);
+    expect(ignoredAmbient(proc as Process)).toEqual(['CAP_CHOWN', 'CAP_NET_RAW']);
   });
 
   it('refuses an unknown capability, naming the set', () => {
