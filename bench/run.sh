@@ -70,6 +70,6 @@ runc_rss=$(rss runc --root "$work/runc" run -b "$bundle" rss1)
   echo "| tsrun | ${tsrun_rss} KiB |"
   echo "| runc | ${runc_rss} KiB |"
   echo
-  echo "No Node process stays in the container: its cgroup holds the user's process only."
+  echo "The runtime process exits before the container runs: no Node process stays in the container (test/integration/lifecycle.test.ts checks that its cgroup holds only the container process)."
 } > bench/RESULTS.md
 cat bench/RESULTS.md
