@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side timings of tsrun and runc on the same bundle, in one run:
-#   sudo bench/run.sh [RUNS]        (default 30; writes bench/RESULTS.md)
+#   bench/run.sh [RUNS]        (as root; default 30; writes bench/RESULTS.md)
 # Installs hyperfine (Debian) when missing. Run it on an otherwise idle machine:
 # the numbers are wall-clock times.
 set -euo pipefail
