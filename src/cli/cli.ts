@@ -2,7 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import type { CliContext } from './cli-context.js';
 import { commands } from './commands/index.js';
 import { globalFlags, logSettings, type GlobalArgs } from './global-flags.js';
-import { configureLogging, logger, reportError } from './log.js';
+import { configureLogging, logger, reportError } from '../runtime/log.js';
 import { versionText } from './version.js';
 
 /** A command line yargs rejected: unknown flag or command, missing or extra argument. */

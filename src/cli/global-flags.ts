@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { Parser } from 'yargs/helpers';
 import type { GlobalOptions } from '../runtime/options.js';
-import type { LogFormat, LogSettings } from './log.js';
+import type { LogFormat, LogSettings } from '../runtime/log.js';
 
 /** runc's global flags, as parsed. */
 export interface GlobalArgs {

@@ -2,7 +2,7 @@ import { readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logger } from '../cli/log.js';
+import { logger } from './log.js';
 import type { ContainerRecord } from './container-record.js';
 import { HookError, runHook } from './hooks.js';
 import { signalCgroup } from './kill.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { logger } from '../cli/log.js';
+import { logger } from './log.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';

@@ -17,7 +17,7 @@ import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
 import { findExecutable } from '../linux/process/find-executable.js';
 import { ignoredAmbient } from '../linux/process/plan-credentials.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
-import { logger } from '../cli/log.js';
+import { logger } from './log.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { verifyMasks } from '../linux/rootfs/verify-masks.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { logger } from '../cli/log.js';
+import { logger } from './log.js';
 import type { ContainerRecord } from './container-record.js';
 import type { GlobalOptions } from './options.js';
 import { ContainerNotFoundError, StateStore } from './state-store.js';

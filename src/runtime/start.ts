@@ -2,7 +2,7 @@ import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 
 import { SPEC_VERSION } from '../config/spec-version.js';
 import type { Spec, State } from '../config/types.js';
 import type { ContainerRecord } from './container-record.js';
-import { logger } from '../cli/log.js';
+import { logger } from './log.js';
 import { deleteContainer } from './delete.js';
 import { HookError, runHook, runHooks } from './hooks.js';
 import { withLock } from './lock.js';

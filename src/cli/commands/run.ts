@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { logger } from '../log.js';
+import { logger } from '../../runtime/log.js';
 import type { CliContext } from '../cli-context.js';
 import { globalOptions, type GlobalArgs } from '../global-flags.js';
 import { createFlags, createOptions, type CreateArgs } from './create.js';

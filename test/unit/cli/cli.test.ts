@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Actions } from '../../../src/cli/actions.js';
 import { runCli } from '../../../src/cli/cli.js';
 import type { CliContext } from '../../../src/cli/cli-context.js';
-import { configureLogging } from '../../../src/cli/log.js';
+import { configureLogging } from '../../../src/runtime/log.js';
 import type { ContainerSummary } from '../../../src/runtime/read-only-operations.js';
 import { temporaryDir } from '../runtime/fixtures.js';
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configureLogging } from '../../../src/cli/log.js';
+import { configureLogging } from '../../../src/runtime/log.js';
 import type { Hook } from '../../../src/config/types.js';
 import type { ContainerRecord } from '../../../src/runtime/container-record.js';
 import { deleteContainer } from '../../../src/runtime/delete.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configureLogging, formatLine, logger, reportError } from '../../../src/cli/log.js';
+import { configureLogging, formatLine, logger, reportError } from '../../../src/runtime/log.js';
 import { logSettings } from '../../../src/cli/global-flags.js';
 import { temporaryDir } from '../runtime/fixtures.js';
 
