@@ -75,18 +75,18 @@ function releaseExecFifo(path: string, pid: number): void {
  * moment while it lives, and fail clearly if it does not get there.
  */
 function openWhenWaiting(path: string, pid: number): number {
-  const deadline = Date.now() + FIFO_WAIT_MS;
-  for (;;) {
+  const fd = whileAlive(pid, () => {
     try {
       return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
-      if (!isAlive(pid) || Date.now() > deadline) {
-        throw new Error(`the container process (pid ${pid}) is not waiting on ${path} (it was killed?); delete the container`);
-      }
-      Atomics.wait(SLEEPER, 0, 0, 2);
+      return undefined;
     }
+  });
+  if (fd === undefined) {
+    throw new Error(`the container process (pid ${pid}) is not waiting on ${path} (it was killed?); delete the container`);
   }
+  return fd;
 }
 
 /**
@@ -96,20 +96,32 @@ function openWhenWaiting(path: string, pid: number): number {
  */
 function awaitExec(pid: number): void {
   const node = statSync('/proc/self/exe');
-  const deadline = Date.now() + FIFO_WAIT_MS;
-  for (;;) {
+  whileAlive(pid, () => {
     let exe;
     try {
       exe = statSync(`/proc/${pid}/exe`);
     } catch {
-      return;
+      return true;
     }
-    if (exe.dev !== node.dev || exe.ino !== node.ino || !isAlive(pid) || Date.now() > deadline) return;
+    return exe.dev !== node.dev || exe.ino !== node.ino ? true : undefined;
+  });
+}
+
+/**
+ * Retry `attempt` every millisecond or two until it returns a value; give up
+ * (undefined) once the process is gone or after WAIT_MS.
+ */
+function whileAlive<T>(pid: number, attempt: () => T | undefined): T | undefined {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const result = attempt();
+    if (result !== undefined) return result;
+    if (!isAlive(pid) || Date.now() > deadline) return undefined;
     Atomics.wait(SLEEPER, 0, 0, 1);
   }
 }
 
-const FIFO_WAIT_MS = 5000;
+const WAIT_MS = 5000;
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 function isAlive(pid: number): boolean {
