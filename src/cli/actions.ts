@@ -1,4 +1,5 @@
 import type { Spec } from '../config/types.js';
+import type { ExecOptions } from '../runtime/exec.js';
 import type { CreateOptions, GlobalOptions, RunOptions } from '../runtime/options.js';
 import type { ContainerSummary } from '../runtime/read-only-operations.js';
 
@@ -16,6 +17,8 @@ export interface Actions {
   list(g: GlobalOptions): Promise<ContainerSummary[]>;
   kill(g: GlobalOptions, id: string, signal: number, all: boolean): Promise<void>;
   delete(g: GlobalOptions, id: string, force: boolean): Promise<void>;
+  /** Resolves to the exit code tsrun should exit with. */
+  exec(g: GlobalOptions, o: ExecOptions): Promise<number>;
   defaultSpec(rootless: boolean): Promise<Spec>;
   features(): Promise<unknown>;
 }
@@ -28,6 +31,7 @@ export const runtimeActions: Actions = {
   list: async (g) => (await import('../runtime/read-only-operations.js')).list(g),
   kill: async (g, id, signal, all) => (await import('../runtime/kill.js')).kill(g, id, signal, all),
   delete: async (g, id, force) => (await import('../runtime/delete.js')).deleteContainer(g, id, force),
+  exec: async (g, o) => (await import('../runtime/exec.js')).exec(g, o),
   defaultSpec: async (rootless) => (await import('../config/default-spec.js')).defaultSpec({ rootless }),
   features: async () => (await import('../config/features.js')).features(),
 };

@@ -1,6 +1,8 @@
 import yargs, { type Argv } from 'yargs';
 import type { CliContext } from './cli-context.js';
 import { commands } from './commands/index.js';
+import { separateExecCommand } from './exec-argv.js';
+import { PARSER_CONFIGURATION } from './parser-config.js';
 import { globalFlags, logSettings, type GlobalArgs } from './global-flags.js';
 import { configureLogging, logger, reportError } from '../runtime/log.js';
 import { versionText } from './version.js';
@@ -17,16 +19,7 @@ export function buildCli(args: readonly string[], context: CliContext): Argv<Glo
   let cli = globalFlags(yargs(args))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [command options] [arguments...]')
-    .parserConfiguration({
-      // runc has --no-pivot and --no-new-keyring flags: "--no-x" must not mean "--x=false".
-      'boolean-negation': false,
-      // Ids and signals are strings even when they look like numbers.
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      // As with Go's flag package, a repeated flag's last value wins.
-      'duplicate-arguments-array': false,
-      'dot-notation': false,
-    })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .middleware((argv) => {
       if (argv.criu !== undefined) logger.debug('--criu is ignored: tsrun does not checkpoint containers');
       if (typeof argv.rootless === 'string') logger.debug('--rootless is ignored: tsrun detects rootless mode itself');
@@ -56,7 +49,7 @@ export function buildCli(args: readonly string[], context: CliContext): Argv<Glo
 export async function runCli(args: readonly string[], context: CliContext): Promise<number> {
   try {
     configureLogging(logSettings(args));
-    await buildCli(args, context).parseAsync();
+    await buildCli(separateExecCommand(args), context).parseAsync();
     return context.exitCode;
   } catch (error) {
     reportError(error instanceof Error ? error.message : String(error));

@@ -1,7 +1,8 @@
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { CLONE } from '../../ffi/constants.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
 import { SyscallError } from '../../ffi/syscall-error.js';
+import { sameNamespace } from './container-namespaces.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 
 // Every namespace a thread of a multithreaded process may enter; the user
@@ -54,8 +55,26 @@ export function inNamespacesOf<T>(pid: number, fn: () => T): T {
   }
 }
 
-function sameNamespace(a: string, b: string): boolean {
-  const x = statSync(a);
-  const y = statSync(b);
-  return x.dev === y.dev && x.ino === y.ino;
+/**
+ * clone(2) puts the child in its parent thread's pid namespace "for
+ * children": to join one by path, Node's main thread enters it (allowed for
+ * a multithreaded process) just for the clone, then returns to its own.
+ */
+export function withPidNamespaceOf<T>(path: string | undefined, fn: () => T): T {
+  if (path === undefined) return fn();
+  const target = openSync(path, 'r');
+  const home = openSync('/proc/self/ns/pid', 'r');
+  try {
+    if (libc().setns(target, NAMESPACES.pid.flag) !== 0) {
+      throw new SyscallError('setns', lastErrno(), `${path} (pid namespace)`, 'the path must be a pid namespace of a running process');
+    }
+    try {
+      return fn();
+    } finally {
+      if (libc().setns(home, NAMESPACES.pid.flag) !== 0) throw new SyscallError('setns', lastErrno(), "back to tsrun's own pid namespace");
+    }
+  } finally {
+    closeSync(target);
+    closeSync(home);
+  }
 }

@@ -33,7 +33,7 @@ export interface NamespacePlan {
 // Joined namespaces are entered in this order; user first, so that the
 // others are entered with the capabilities it grants, and mount last,
 // because entering it changes how the other paths resolve.
-const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+export const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export function planNamespaces(spec: Spec): NamespacePlan {
   const list: readonly LinuxNamespace[] = spec.linux?.namespaces ?? [];

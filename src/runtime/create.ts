@@ -1,5 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { Puppet } from '../../ffi/puppet.js';
 import { SPEC_VERSION } from '../config/spec-version.js';
 import type { State } from '../config/types.js';
@@ -9,6 +7,7 @@ import type { ContainerRecord } from './container-record.js';
 import { HookError, runHooks } from './hooks.js';
 import { launch } from './launch.js';
 import { lockContainer } from './lock.js';
+import { writePidFile } from './pid-file.js';
 import type { CreateOptions, GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
 import { processStartTime } from './status.js';
@@ -94,12 +93,4 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
   } finally {
     lock.release();
   }
-}
-
-/** Written atomically: engines poll for this file and read it at once. */
-function writePidFile(path: string, pid: number): void {
-  const absolute = resolve(path);
-  const temporary = join(dirname(absolute), `.${process.pid}.pid.tmp`);
-  writeFileSync(temporary, String(pid));
-  renameSync(temporary, absolute);
 }

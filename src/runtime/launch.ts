@@ -8,7 +8,7 @@ import { SyscallError } from '../../ffi/syscall-error.js';
 import type { Spec, State } from '../config/types.js';
 import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
 import { cgroupDirectory, joinCgroup, refuseUnenforcedResources, removeCgroups } from '../linux/cgroups/cgroup2.js';
-import { inNamespacesOf } from '../linux/enter-namespaces.js';
+import { inNamespacesOf, withPidNamespaceOf } from '../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
 import { planInit } from '../linux/init-plan.js';
 import { readMountInfo } from '../linux/mountinfo.js';
@@ -193,30 +193,6 @@ function statIfPermitted(path: string): Stats | undefined {
 }
 
 /**
- * clone(2) puts the child in its parent thread's pid namespace "for
- * children": to join one by path, Node's main thread enters it (allowed for
- * a multithreaded process) just for the clone, then returns to its own.
- */
-function withPidNamespaceOf<T>(path: string | undefined, fn: () => T): T {
-  if (path === undefined) return fn();
-  const target = openSync(path, 'r');
-  const home = openSync('/proc/self/ns/pid', 'r');
-  try {
-    if (libc().setns(target, NAMESPACES.pid.flag) !== 0) {
-      throw new SyscallError('setns', lastErrno(), `${path} (linux.namespaces pid)`, 'the path must be a pid namespace of a running process');
-    }
-    try {
-      return fn();
-    } finally {
-      if (libc().setns(home, NAMESPACES.pid.flag) !== 0) throw new SyscallError('setns', lastErrno(), "back to tsrun's own pid namespace");
-    }
-  } finally {
-    closeSync(target);
-    closeSync(home);
-  }
-}
-
-/**
  * The exec fifo: the container process blocks opening it for reading until
  * `tsrun start` opens it for writing. Others may read, so that a container
  * process running as any user can open it through its inherited O_PATH fd;
@@ -245,7 +221,7 @@ function rootfsPath(bundle: string, path: string | undefined): string {
  * The chain predicts fd numbers from the set it keeps: a preserved fd that
  * is not actually open would shift every prediction.
  */
-function assertOpen(preserved: number): void {
+export function assertOpen(preserved: number): void {
   for (let fd = 3; fd < 3 + preserved; fd += 1) {
     try {
       fstatSync(fd);

@@ -11,19 +11,31 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * The chain needs the answer before clone(2): it is baked into its steps.
  */
 export function findExecutable(proc: Process, rootfs: string, mounts: readonly Mount[], bundle: string): string {
+  return lookUp(proc, (path) => hostPath(path, rootfs, mounts, bundle));
+}
+
+/**
+ * The same lookup inside a running container (for `exec`): through the
+ * root of one of its processes, which shows every mount it has.
+ */
+export function findExecutableInProcess(proc: Process, pid: number): string {
+  return lookUp(proc, (path) => resolveInRoot(`/proc/${pid}/root`, path)?.host);
+}
+
+function lookUp(proc: Process, hostPathOf: (path: string) => string | undefined): string {
   const name = proc.args?.[0];
   if (name === undefined || name === '') throw new Error('process.args: the container needs a command (args[0])');
   if (name.includes('/')) {
     const path = posix.resolve(proc.cwd ?? '/', name);
-    if (!isExecutable(hostPath(path, rootfs, mounts, bundle))) {
-      throw new Error(`process.args[0]: exec: "${name}": no such executable file in the container's rootfs (${path})`);
+    if (!isExecutable(hostPathOf(path))) {
+      throw new Error(`process.args[0]: exec: "${name}": no such executable file in the container (${path})`);
     }
     return path;
   }
   const envPath = (proc.env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   for (const dir of envPath.split(':')) {
     const candidate = posix.join(posix.resolve('/', proc.cwd ?? '/', dir === '' ? '.' : dir), name);
-    if (isExecutable(hostPath(candidate, rootfs, mounts, bundle))) return candidate;
+    if (isExecutable(hostPathOf(candidate))) return candidate;
   }
   throw new Error(`process.args[0]: exec: "${name}": executable file not found in $PATH (${envPath})`);
 }

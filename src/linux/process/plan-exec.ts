@@ -16,20 +16,29 @@ export interface ExecPlan {
   readonly env: readonly string[];
   /** fds 3 .. 3+n-1 that the container keeps (--preserve-fds and LISTEN_FDS). */
   readonly preservedFds: number;
-  /** O_PATH fd of the exec fifo, inherited from the parent. */
-  readonly fifoFd: number;
-  /** O_PATH fd of the host's /proc/self/fd, opened before pivot_root. */
-  readonly procFdDir: number;
+  /**
+   * The container's init waits at the exec fifo for `tsrun start`; without
+   * a gate (`tsrun exec`) the process execs as soon as the parent releases
+   * checkpoint "ready".
+   */
+  readonly startGate?: StartGate;
   /** Signals whose disposition Node changed (caught or ignored). */
   readonly signalsToReset: readonly number[];
   /** A seccomp filter to install as the very last step (the process has no_new_privs). */
   readonly lateSeccomp?: CompiledSeccomp;
 }
 
+export interface StartGate {
+  /** O_PATH fd of the exec fifo, inherited from the parent. */
+  readonly fifoFd: number;
+  /** O_PATH fd of the host's /proc/self/fd, opened before pivot_root. */
+  readonly procFdDir: number;
+}
+
 /**
  * The end of the chain: make the container's fds survive execve, give signals
- * back their defaults, stop at checkpoint "ready", then wait on the exec
- * fifo for `tsrun start` and execve.
+ * back their defaults, stop at checkpoint "ready", then (for an init) wait
+ * on the exec fifo for `tsrun start`, and execve.
  *
  * The wait cannot be followed by a branch, so the byte `start` writes into
  * the fifo is the first byte of the executable's path: if the wait fails,
@@ -57,16 +66,19 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
 
   if (!plan.path.startsWith('/')) throw new Error(`the executable path ${plan.path} must be absolute here`);
   // guard[0] is scratch for the seccomp guard below; the path starts at guard[1].
-  const guard = new ChainBuffer(Buffer.from(`\0\0${plan.path.slice(1)}\0`));
+  const gate = plan.startGate;
+  const guard = new ChainBuffer(Buffer.from(`\0${gate === undefined ? '/' : '\0'}${plan.path.slice(1)}\0`));
   const path = guard.at(1);
-  // Reopen the fifo for reading through the host's procfs (not whatever
-  // the image has at /proc): this blocks until `start` opens it to write.
-  const fifo = fds.open();
-  w.call('openat', [plan.procFdDir, String(plan.fifoFd), O.RDONLY | O.CLOEXEC]);
-  w.call('read', [fifo, path, 1]);
-  w.call('close', [fifo]);
-  w.call('close', [plan.fifoFd]);
-  w.call('close', [plan.procFdDir]);
+  if (gate !== undefined) {
+    // Reopen the fifo for reading through the host's procfs (not whatever
+    // the image has at /proc): this blocks until `start` opens it to write.
+    const fifo = fds.open();
+    w.call('openat', [gate.procFdDir, String(gate.fifoFd), O.RDONLY | O.CLOEXEC]);
+    w.call('read', [fifo, path, 1]);
+    w.call('close', [fifo]);
+    w.call('close', [gate.fifoFd]);
+    w.call('close', [gate.procFdDir]);
+  }
   if (plan.lateSeccomp !== undefined) lateSeccomp(plan.lateSeccomp, guard, w);
   w.call('execve', [path, plan.args, plan.env]);
   // Still here: execve failed. Report it even if nobody listens any more.

@@ -41,6 +41,7 @@ async function tsrun(args: string[], overrides: Partial<Actions> = {}) {
     list: record('list', [summary]),
     kill: record('kill'),
     delete: record('delete'),
+    exec: record('exec', 0),
     defaultSpec: record('defaultSpec', { ociVersion: '1.3.0' }),
     features: record('features', { ociVersionMin: '1.0.0' }),
     ...overrides,
@@ -264,5 +265,48 @@ describe('errors', () => {
     const { code, stdout } = await tsrun([]);
     expect(code).toBe(0);
     expect(stdout).toContain('Commands:');
+  });
+});
+
+describe('exec', () => {
+  it("passes the command's own flags through untouched (-c is sh's, not --cap)", async () => {
+    const { code, calls } = await tsrun(['exec', '-t', '--cap', 'CAP_KILL', 'c1', 'sh', '-c', 'echo hi', '--user', 'x']);
+    expect(code).toBe(0);
+    expect(calls).toEqual([
+      {
+        action: 'exec',
+        args: [globals, { id: 'c1', args: ['sh', '-c', 'echo hi', '--user', 'x'], env: [], caps: ['CAP_KILL'], detach: false, preserveFds: 0, tty: true }],
+      },
+    ]);
+  });
+
+  it('adds up repeated --env, --cap and --additional-gids; for other flags the last one wins', async () => {
+    const { calls } = await tsrun([
+      'exec', '-e', 'A=1', '--env', 'B=2', '-c', 'CAP_KILL', '--cap', 'CAP_CHOWN', '-g', '10,11', '--additional-gids', '12',
+      '--cwd', '/a', '--cwd', '/b', '-u', '1:2', '--no-new-privs', '-d', '--pid-file', 'p.pid', '--preserve-fds', '2', 'c1', 'true',
+    ]);
+    expect(calls[0]?.args[1]).toEqual({
+      id: 'c1',
+      args: ['true'],
+      env: ['A=1', 'B=2'],
+      caps: ['CAP_KILL', 'CAP_CHOWN'],
+      additionalGids: [10, 11, 12],
+      cwd: '/b',
+      user: '1:2',
+      noNewPrivs: true,
+      detach: true,
+      pidFile: resolve('p.pid'),
+      preserveFds: 2,
+    });
+  });
+
+  it('returns the exit code of the process', async () => {
+    const { code } = await tsrun(['exec', 'c1', 'false'], { exec: async () => 3 });
+    expect(code).toBe(3);
+  });
+
+  it('refuses a malformed --preserve-fds or gid', async () => {
+    expect((await tsrun(['exec', '--preserve-fds', 'x', 'c1', 'true'])).errors).toEqual(['--preserve-fds must be a non-negative integer, not "x"']);
+    expect((await tsrun(['exec', '-g', 'wheel', 'c1', 'true'])).errors).toEqual(['--additional-gids: "wheel" is not a numeric gid']);
   });
 });

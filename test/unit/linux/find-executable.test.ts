@@ -38,13 +38,13 @@ describe('findExecutable', () => {
   it('does not follow a link to a host file that the rootfs lacks', () => {
     const b = bundle();
     expect(() => find(b, ['hostbin'], ['PATH=/usr/bin'])).toThrow('executable file not found in $PATH');
-    expect(() => find(b, ['/usr/bin/hostbin'])).toThrow(/no such executable file in the container's rootfs/);
+    expect(() => find(b, ['/usr/bin/hostbin'])).toThrow(/no such executable file in the container/);
   });
 
   it('cannot climb out of the rootfs with ".." (in a link or in args[0])', () => {
     const b = bundle();
     expect(() => find(b, ['upbin'], ['PATH=/usr/bin'])).toThrow('executable file not found in $PATH');
-    expect(() => find(b, [`../../../../../..${process.execPath}`])).toThrow(/no such executable file in the container's rootfs/);
+    expect(() => find(b, [`../../../../../..${process.execPath}`])).toThrow(/no such executable file in the container/);
     // ".." at the top stays at the top of the rootfs.
     expect(find(b, ['../../../bin/sh'])).toBe('/bin/sh');
   });

@@ -13,18 +13,17 @@ const CHAIN_FDS = [CHANNEL.syncRead, CHANNEL.reportWrite];
  * the fifo and the chain pipes inherited, and the host's /proc/self/fd the
  * first fd the chain opened (so the lowest free one, 3 + preservedFds).
  */
-function plan(overrides: Partial<Omit<ExecPlan, 'procFdDir'>> = {}) {
+function plan(overrides: Partial<Omit<ExecPlan, 'startGate'>> = {}) {
   const preservedFds = overrides.preservedFds ?? 0;
   const preserved = Array.from({ length: preservedFds }, (_, i) => 3 + i);
-  const fds = new FdTable([0, 1, 2, ...preserved, overrides.fifoFd ?? FIFO_FD, ...CHAIN_FDS]);
+  const fds = new FdTable([0, 1, 2, ...preserved, FIFO_FD, ...CHAIN_FDS]);
   const procFdDir = fds.open();
   const exec: ExecPlan = {
     path: '/bin/sh',
     args: ['/bin/sh', '-c', 'true'],
     env: ['PATH=/bin'],
     preservedFds: 0,
-    fifoFd: FIFO_FD,
-    procFdDir,
+    startGate: { fifoFd: FIFO_FD, procFdDir },
     signalsToReset: [],
     ...overrides,
   };

@@ -1,0 +1,101 @@
+import type { ChainChannel } from '../../ffi/call-chain.js';
+import type { ChainStep } from '../../ffi/chain-step.js';
+import { PR } from '../../ffi/constants.js';
+import type { Process } from '../config/types.js';
+import { ChainWriter } from './chain-writer.js';
+import { closeRangesExcept, FdTable } from './fd-table.js';
+import { NAMESPACES, type NamespaceType } from './namespaces.js';
+import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
+import { planExec } from './process/plan-exec.js';
+import type { CompiledSeccomp } from './seccomp/compile-profile.js';
+import { planSeccompEarly } from './seccomp/plan-seccomp.js';
+
+const SIGKILL = 9;
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
+
+/** Everything the planner of an `exec` process needs besides the process itself. */
+export interface JoinPlanInput {
+  readonly proc: Process;
+  /** fds (open in the parent, inherited) of the container's namespaces to join, user first, mount last. */
+  readonly namespaceFds: ReadonlyArray<{ readonly type: NamespaceType; readonly fd: number }>;
+  /** O_PATH fd of the container init's root directory (/proc/<pid>/root). */
+  readonly rootFd: number;
+  readonly preservedFds: number;
+  readonly channel: ChainChannel;
+  readonly lastCap: number;
+  readonly signalsToReset: readonly number[];
+  /** The executable, resolved inside the container, absolute. */
+  readonly executable: string;
+  /** Whether the container's user namespace lets its processes call setgroups(2). */
+  readonly setgroupsAllowed: boolean;
+  /** linux.seccomp of the container, compiled by the parent. */
+  readonly seccomp?: CompiledSeccomp;
+  /** Name of the session keyring to join instead of the caller's. */
+  readonly sessionKeyring: string;
+}
+
+export interface JoinPlan {
+  readonly steps: readonly ChainStep[];
+  readonly credentials: ExpectedCredentials;
+}
+
+/**
+ * A process that joins a running container (`tsrun exec`), as chain steps.
+ * The container exists already: nothing is mounted, only entered. The parent
+ * meets the process at two checkpoints:
+ * - "spawned": nothing done yet; the parent moves it into the container's
+ *   cgroup and sets its rlimits and oom_score_adj.
+ * - "ready": inside every namespace, rooted where the init is, with its
+ *   credentials set; the parent checks /proc/<pid>/status, then releases it
+ *   straight into execve.
+ * The pid namespace is not here: the parent's main thread enters it around
+ * clone(2), as for an init that joins one by path.
+ */
+export function planJoin(input: JoinPlanInput): JoinPlan {
+  const { proc, channel } = input;
+  const chainFds = [channel.syncRead, channel.reportWrite];
+  const nsFds = input.namespaceFds.map((n) => n.fd);
+  const kept = [0, 1, 2, ...range(3, input.preservedFds), input.rootFd, ...nsFds, ...chainFds];
+  const fds = new FdTable(kept);
+  const w = new ChainWriter(fds);
+
+  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
+    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
+  }
+  w.checkpoint('spawned');
+
+  for (const { type, fd } of input.namespaceFds) {
+    w.check(`setns into the container's ${type} namespace`, 'setns', [fd, NAMESPACES[type].flag]);
+    w.close(fd);
+  }
+  // Entering the mount namespace put the process at that namespace's root;
+  // the init may be chrooted below it (a container without a mount
+  // namespace of its own), so take the init's root itself.
+  w.check("fchdir to the container init's root", 'fchdir', [input.rootFd]);
+  w.check("chroot to the container init's root", 'chroot', ['.']);
+  w.close(input.rootFd);
+  // Not the caller's session keyring: its keys are not the container's.
+  w.sys(`join the session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
+
+  const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
+  if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
+  const credentials = planCredentials(proc, input.lastCap, input.setgroupsAllowed, w);
+  planExec(
+    {
+      path: input.executable,
+      args: proc.args ?? [],
+      env: proc.env ?? [],
+      preservedFds: input.preservedFds,
+      signalsToReset: input.signalsToReset,
+      ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
+    },
+    w,
+    fds,
+  );
+  return { steps: w.steps, credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate } };
+}
+
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}

@@ -1,0 +1,53 @@
+import { errnoMessage, errnoName } from '../../ffi/syscall-error.js';
+import { execProcess, type ExecProcessOptions } from './exec-process.js';
+import { waitInForeground } from './foreground.js';
+import { joinContainer } from './join-container.js';
+import { withLock } from './lock.js';
+import type { GlobalOptions } from './options.js';
+import { writePidFile } from './pid-file.js';
+import { StateStore } from './state-store.js';
+import { liveStatus } from './status.js';
+import { refuseUnsupported } from './unsupported.js';
+
+/** `tsrun exec`: the process, and how tsrun waits for it. */
+export interface ExecOptions extends ExecProcessOptions {
+  readonly id: string;
+  /** -d: return once the process runs, instead of waiting for its exit code. */
+  readonly detach: boolean;
+  readonly pidFile?: string;
+  readonly consoleSocket?: string;
+  /** Extra fds, counted from 3, handed to the process. */
+  readonly preserveFds: number;
+}
+
+/**
+ * `tsrun exec`: run one more process in a running container. Resolves to
+ * the exit code tsrun exits with: the process's own in the foreground
+ * (128+n for a signal), 0 once it runs when detached.
+ */
+export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
+  const store = new StateStore(g.root);
+  // The lock covers the launch only: a long-running exec must not keep
+  // `kill` or `delete` from the container.
+  const { puppet, path } = await withLock(store, o.id, () => {
+    const record = store.read(o.id);
+    const status = liveStatus(store, record);
+    if (status === 'stopped') throw new Error('cannot exec in a stopped container');
+    if (status === 'paused') throw new Error('cannot exec in a paused container; resume it first');
+    const spec = store.readConfig(o.id);
+    if (spec === undefined) throw new Error(`container ${o.id} has no config snapshot in its state directory; it cannot be joined`);
+    const proc = execProcess(spec.process, o);
+    refuseUnsupported({ ...spec, process: proc });
+    return { puppet: joinContainer(record, spec, proc, o.preserveFds), path: proc.args?.[0] ?? '' };
+  });
+  const execErrno = puppet.execOutcome();
+  if (execErrno !== undefined) {
+    puppet.reap();
+    puppet.detach();
+    throw new Error(`exec ${path}: execve failed: ${errnoName(execErrno)} (${errnoMessage(execErrno)})`);
+  }
+  if (o.pidFile !== undefined) writePidFile(o.pidFile, puppet.pid);
+  puppet.detach();
+  if (o.detach) return 0;
+  return waitInForeground(puppet);
+}

@@ -1,0 +1,93 @@
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostKernel } from '../../ffi/host-kernel.js';
+import { Puppet } from '../../ffi/puppet.js';
+import type { Process, Spec } from '../config/types.js';
+import { namespacesOf } from '../linux/container-namespaces.js';
+import { withPidNamespaceOf } from '../linux/enter-namespaces.js';
+import { planJoin } from '../linux/join-plan.js';
+import type { NamespaceType } from '../linux/namespaces.js';
+import { findExecutableInProcess } from '../linux/process/find-executable.js';
+import type { ExpectedCredentials } from '../linux/process/plan-credentials.js';
+import { applyRlimits } from '../linux/process/rlimits.js';
+import { verifyCredentials } from '../linux/process/verify-credentials.js';
+import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
+import type { ContainerRecord } from './container-record.js';
+import { alteredSignals, lastCapability } from './host-facts.js';
+import { assertOpen } from './launch.js';
+
+/**
+ * Start `proc` inside a running container: in all of its init's
+ * namespaces, its root, its cgroup, with the container's seccomp profile
+ * and the process's own credentials, checked before it may execve. Returns
+ * once the process has been released to execve.
+ */
+export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number): Puppet {
+  const init = record.pid;
+  const executable = findExecutableInProcess(proc, init);
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  assertOpen(preservedFds);
+  const namespaces = namespacesOf(init);
+  const pidNamespace = namespaces.find((n) => n.type === 'pid');
+  if (pidNamespace !== undefined && process.geteuid?.() !== 0) {
+    // setns(CLONE_NEWPID) also wants CAP_SYS_ADMIN in the caller's own user
+    // namespace; an unprivileged tsrun would need its child to enter the
+    // user namespace and fork once more, which the chain cannot do yet.
+    throw new Error(
+      "exec: the container has a pid namespace of its own, and joining it needs CAP_SYS_ADMIN in tsrun's user namespace; an unprivileged caller cannot exec into it yet (run tsrun as root, or leave the pid namespace out of the config)",
+    );
+  }
+  const setgroupsAllowed = readFileSync(`/proc/${init}/setgroups`, 'utf8').trim() === 'allow';
+  const opened: Array<{ type: NamespaceType; fd: number }> = [];
+  let rootFd: number | undefined;
+  try {
+    for (const { type, path } of namespaces) {
+      if (type !== 'pid') opened.push({ type, fd: openSync(path, 'r') });
+    }
+    rootFd = openSync(`/proc/${init}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+    const root = rootFd;
+    let credentials: ExpectedCredentials | undefined;
+    const puppet = withPidNamespaceOf(pidNamespace?.path, () =>
+      Puppet.launch(0, (channel) => {
+        const plan = planJoin({
+          proc,
+          namespaceFds: opened,
+          rootFd: root,
+          preservedFds,
+          channel,
+          lastCap: lastCapability(),
+          signalsToReset: alteredSignals(),
+          executable,
+          setgroupsAllowed,
+          sessionKeyring: `_ses.${record.id}`,
+          ...(seccomp === undefined ? {} : { seccomp }),
+        });
+        credentials = plan.credentials;
+        return plan.steps;
+      }),
+    );
+    try {
+      puppet.reachCheckpoint('spawned');
+      if (record.cgroupPath !== undefined) {
+        hostKernel.writeFile(join(record.cgroupPath, 'cgroup.procs'), String(puppet.pid), "the container's cgroup");
+      }
+      applyRlimits(hostKernel, puppet.pid, proc.rlimits);
+      if (proc.oomScoreAdj !== undefined) {
+        hostKernel.writeFile(`/proc/${puppet.pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
+      }
+      puppet.release();
+      puppet.reachCheckpoint('ready');
+      if (credentials !== undefined) verifyCredentials(puppet.pid, credentials);
+      puppet.release();
+      return puppet;
+    } catch (error) {
+      puppet.kill(9);
+      puppet.reap();
+      puppet.detach();
+      throw error;
+    }
+  } finally {
+    for (const { fd } of opened) closeSync(fd);
+    if (rootFd !== undefined) closeSync(rootFd);
+  }
+}

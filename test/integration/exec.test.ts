@@ -1,0 +1,142 @@
+import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, type ConfigObject, type Sandbox, skipReason } from './support/harness.js';
+
+const skip = skipReason();
+
+describe.skipIf(skip !== undefined)('tsrun exec', () => {
+  let s: Sandbox;
+  beforeAll(() => {
+    s = sandbox();
+  });
+  afterAll(() => s.cleanup());
+
+  /** A running container whose init sleeps; returns its host pid. */
+  function running(id: string, edit: (c: ConfigObject) => void = () => {}): number {
+    const r = s.tsrun(['run', '-d', '--bundle', s.bundle(id, (c) => {
+      c.process.args = ['sleep', '1000'];
+      edit(c);
+    }), id]);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(s.tsrun(['state', id]).stdout).pid as number;
+  }
+
+  const nsOf = (pid: number, type: string) => readlinkSync(`/proc/${pid}/ns/${type}`);
+
+  it("runs in the container's pid namespace, hostname and capabilities, and returns the exit code", () => {
+    running('ex-basic');
+    const r = s.tsrun(['exec', 'ex-basic', 'sh', '-c', 'echo pid=$$; hostname; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; ps -o pid,comm; exit 7']);
+    expect(r.status, r.stderr).toBe(7);
+    // Not pid 1 (the init is), but small: numbered in the container's pid namespace.
+    expect(r.stdout).toMatch(/^pid=([2-9]|\d\d)$/m);
+    expect(r.stdout).toContain('tsrun-test\n');
+    // CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE, as in the config.
+    expect(r.stdout).toMatch(/CapEff:\s+0000000020000420/);
+    expect(r.stdout).toMatch(/CapBnd:\s+0000000020000420/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.stdout).toMatch(/^\s*1 sleep$/m);
+  });
+
+  it('-d with --pid-file leaves the process running in every namespace and the cgroup of the init', () => {
+    const init = running('ex-detach');
+    const pidFile = join(s.dir, 'exec.pid');
+    const r = s.tsrun(['exec', '-d', '--pid-file', pidFile, 'ex-detach', 'sleep', '1000']);
+    expect(r.status, r.stderr).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (const type of ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup']) expect(nsOf(pid, type), type).toBe(nsOf(init, type));
+    expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toBe(readFileSync(`/proc/${init}/cgroup`, 'utf8'));
+    // Rooted where the init is: the same directory, not the host's /.
+    const root = statSync(`/proc/${pid}/root`);
+    const initRoot = statSync(`/proc/${init}/root`);
+    expect([root.dev, root.ino]).toEqual([initRoot.dev, initRoot.ino]);
+    // delete kills what exec started too.
+    expect(s.tsrun(['delete', '--force', 'ex-detach']).status).toBe(0);
+    expect(() => statSync(`/proc/${pid}/root`)).toThrow();
+  });
+
+  it('applies --env, --user, --cwd, --cap and --no-new-privs over the config, and passes the command its own flags', () => {
+    running('ex-flags', (c) => {
+      c.process.noNewPrivileges = false;
+    });
+    const r = s.tsrun([
+      'exec', '-e', 'FOO=bar', '-e', 'PATH=/bin', '--user', '1000:1001', '--cwd', '/tmp', '--cap', 'CAP_SYS_ADMIN', '--no-new-privs',
+      'ex-flags', 'sh', '-c', 'echo "$FOO $PATH"; id -u; id -g; pwd; grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 4)).toEqual(['bar /bin', '1000', '1001', '/tmp']);
+    // CAP_SYS_ADMIN (21) joins the bounding set; a uid other than 0 keeps no effective capabilities.
+    expect(r.stdout).toMatch(/CapBnd:\s+0000000020200420/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  it('runs a process.json as given, and refuses an invalid one naming the file and the field', () => {
+    running('ex-process');
+    const good = join(s.dir, 'process.json');
+    writeFileSync(good, JSON.stringify({ args: ['sh', '-c', 'id -u; echo $X'], cwd: '/', user: { uid: 5, gid: 6 }, env: ['X=from-file'] }));
+    const r = s.tsrun(['exec', '--process', good, 'ex-process']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('5\nfrom-file\n');
+    const bad = join(s.dir, 'bad-process.json');
+    writeFileSync(bad, JSON.stringify({ args: ['true'], cwd: 'relative' }));
+    const b = s.tsrun(['exec', '--process', bad, 'ex-process']);
+    expect(b.status).not.toBe(0);
+    expect(b.stderr).toContain(`${bad}: /cwd: must be an absolute path`);
+  });
+
+  it('hands the process only stdio: no fd of tsrun reaches it', () => {
+    running('ex-fds');
+    const r = s.tsrun(['exec', 'ex-fds', 'ls', '/proc/self/fd']);
+    expect(r.status, r.stderr).toBe(0);
+    // ls itself opens the directory it lists (fd 3).
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']);
+  });
+
+  it("applies the container's seccomp profile to the new process", () => {
+    running('ex-seccomp', (c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64'],
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+      };
+    });
+    const r = s.tsrun(['exec', 'ex-seccomp', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; mkdir /tmp/x; echo mkdir=$?']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+    expect(r.stdout).toContain('mkdir=1');
+  });
+
+  it("enters the container's user namespace first, with its mappings", () => {
+    running('ex-userns', (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const r = s.tsrun(['exec', '--user', '7', 'ex-userns', 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+    expect(r.status, r.stderr).toBe(0);
+    const [uid, map] = r.stdout.trim().split('\n');
+    expect(uid).toBe('7');
+    expect(map?.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+  });
+
+  it('fails clearly, starting nothing, for a missing command, a stopped container or an unknown one', () => {
+    const init = running('ex-errors');
+    const before = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8');
+    const missing = s.tsrun(['exec', 'ex-errors', 'no-such-command']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no-such-command');
+    expect(missing.stderr).toContain('executable file not found in $PATH');
+    expect(readFileSync(`/proc/${init}/task/${init}/children`, 'utf8')).toBe(before);
+    expect(s.tsrun(['kill', 'ex-errors', 'KILL']).status).toBe(0);
+    for (let i = 0; i < 50 && JSON.parse(s.tsrun(['state', 'ex-errors']).stdout).status !== 'stopped'; i += 1) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    const stopped = s.tsrun(['exec', 'ex-errors', 'true']);
+    expect(stopped.status).toBe(1);
+    expect(stopped.stderr).toContain('cannot exec in a stopped container');
+    const unknown = s.tsrun(['exec', 'ex-nosuch', 'true']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('ex-nosuch');
+  });
+});

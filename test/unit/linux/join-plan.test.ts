@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { Process } from '../../../src/config/types.js';
+import { planJoin, type JoinPlanInput } from '../../../src/linux/join-plan.js';
+import type { CompiledSeccomp } from '../../../src/linux/seccomp/compile-profile.js';
+import { CHANNEL } from './fixtures.js';
+import { mustFind, render, replayFds } from './steps.js';
+
+const proc: Process = {
+  args: ['/bin/sh', '-c', 'true'],
+  env: ['PATH=/bin'],
+  cwd: '/tmp',
+  user: { uid: 1000, gid: 1000 },
+  capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+  noNewPrivileges: true,
+};
+
+/** The container's namespaces and its init's root, as the parent opens them (Node hands out fds from 23 here). */
+function input(overrides: Partial<JoinPlanInput> = {}): JoinPlanInput {
+  return {
+    proc,
+    namespaceFds: [
+      { type: 'user', fd: 23 },
+      { type: 'ipc', fd: 24 },
+      { type: 'mount', fd: 25 },
+    ],
+    rootFd: 26,
+    preservedFds: 0,
+    channel: CHANNEL,
+    lastCap: 40,
+    signalsToReset: [],
+    executable: '/bin/sh',
+    setgroupsAllowed: true,
+    sessionKeyring: '_ses.c1',
+    ...overrides,
+  };
+}
+
+function inherited(i: JoinPlanInput): Map<number, string> {
+  const fds = new Map<number, string>([
+    [0, 'stdin'],
+    [1, 'stdout'],
+    [2, 'stderr'],
+    [i.rootFd, 'init root'],
+    [CHANNEL.syncRead, 'sync read'],
+    [CHANNEL.reportWrite, 'report write'],
+  ]);
+  for (const { type, fd } of i.namespaceFds) fds.set(fd, `${type} ns`);
+  // Node's own fds, which the chain must close.
+  fds.set(5, 'node epoll');
+  fds.set(30, 'node pipe');
+  return fds;
+}
+
+describe('planJoin', () => {
+  it('enters the namespaces in the order given, user first, then takes the init root, before any credential change', () => {
+    const lines = render(planJoin(input()).steps);
+    const spawned = mustFind(lines, 'checkpoint spawned');
+    const user = mustFind(lines, 'setns(23, CLONE_NEWUSER) ?report');
+    const ipc = mustFind(lines, 'setns(24, CLONE_NEWIPC) ?report');
+    const mount = mustFind(lines, 'setns(25, CLONE_NEWNS) ?report');
+    const fchdir = mustFind(lines, 'fchdir(26) ?report');
+    const chroot = mustFind(lines, 'chroot(".") ?report');
+    const setuid = mustFind(lines, /^syscall\(SYS_setresuid, 1000, 1000, 1000\)/);
+    expect(spawned < user && user < ipc && ipc < mount && mount < fchdir && fchdir < chroot && chroot < setuid).toBe(true);
+    mustFind(lines, 'syscall(SYS_keyctl, 1, "_ses.c1") ?report tolerate=ENOSYS');
+    mustFind(lines, 'chdir("/tmp") ?report', chroot);
+  });
+
+  it('closes every fd but stdio, the preserved ones and its own; nothing it opened is left at execve but the close-on-exec pipes', () => {
+    for (const preservedFds of [0, 2]) {
+      const i = input({ preservedFds });
+      const { steps } = planJoin(i);
+      const fds = inherited(i);
+      for (let fd = 3; fd < 3 + preservedFds; fd += 1) fds.set(fd, `preserved ${fd}`);
+      const replay = replayFds(steps, fds);
+      expect(replay.problems).toEqual([]);
+      const execve = steps.findIndex((s) => s.kind === 'call' && s.fn === 'execve');
+      expect([...(replay.before[execve]?.keys() ?? [])].sort((a, b) => a - b)).toEqual([
+        0, 1, 2, ...Array.from({ length: preservedFds }, (_, k) => 3 + k), CHANNEL.syncRead, CHANNEL.reportWrite,
+      ]);
+    }
+  });
+
+  it('waits at "ready" and then execs at once: no exec fifo', () => {
+    const lines = render(planJoin(input()).steps);
+    const ready = mustFind(lines, 'checkpoint ready');
+    expect(lines.slice(ready + 1, ready + 3)).toEqual([
+      'prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)',
+      'execve(&buf"\\u0000/bin/sh\\u0000"+1, ["/bin/sh", "-c", "true"], ["PATH=/bin"])',
+    ]);
+  });
+
+  it("installs the container's seccomp filter: before the credentials without no_new_privs, as the last step with it", () => {
+    const seccomp: CompiledSeccomp = { filter: new Uint8Array(16), flags: 0, unknownSyscalls: [] };
+    const late = render(planJoin(input({ seccomp })).steps);
+    expect(late.findIndex((l) => l.startsWith('syscall(SYS_seccomp'))).toBeGreaterThan(mustFind(late, 'checkpoint ready'));
+    const early = planJoin(input({ seccomp, proc: { ...proc, noNewPrivileges: false } }));
+    const lines = render(early.steps);
+    expect(lines.findIndex((l) => l.startsWith('syscall(SYS_seccomp'))).toBeLessThan(mustFind(lines, /^syscall\(SYS_setresuid/));
+    expect(early.credentials.seccompBeforeReady).toBe(true);
+  });
+
+  it('expects the credentials of the process it was given', () => {
+    const { credentials } = planJoin(input({ setgroupsAllowed: false, proc: { ...proc, user: { uid: 7, gid: 8 } } }));
+    expect(credentials).toMatchObject({ uid: 7, gid: 8, groups: undefined, effective: 1n << 5n, noNewPrivileges: true });
+  });
+});
