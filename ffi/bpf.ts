@@ -1,5 +1,5 @@
-import koffi from 'koffi';
 import { lastErrno, libc } from './libc.js';
+import { NativeBytes } from './native-bytes.js';
 import { errnoName, SyscallError } from './syscall-error.js';
 import { SYS } from './syscall-numbers.js';
 
@@ -26,33 +26,6 @@ const INSN_SIZE = 8;
 
 /** The largest verifier log we ask for; a failing device program's log is a few KiB. */
 const LOG_SIZE = 1 << 20;
-
-/**
- * Native memory for what bpf_attr points to. Allocated outside the V8 heap
- * and freed explicitly, so it is certain to outlive the system call.
- */
-class NativeBytes {
-  private readonly pointer: unknown;
-  readonly address: bigint;
-  readonly bytes: Uint8Array;
-
-  constructor(size: number) {
-    this.pointer = koffi.alloc('uint8_t', size);
-    this.address = koffi.address(this.pointer);
-    this.bytes = new Uint8Array(koffi.view(this.pointer, size));
-    this.bytes.fill(0);
-  }
-
-  static of(data: Uint8Array): NativeBytes {
-    const native = new NativeBytes(data.length);
-    native.bytes.set(data);
-    return native;
-  }
-
-  free(): void {
-    koffi.free(this.pointer);
-  }
-}
 
 /** Run one bpf(2) command; returns the result, or the negated errno. */
 function bpf(cmd: number, attr: Buffer): number {

@@ -104,3 +104,17 @@ export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 export const WNOHANG = 1;
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+
+/** Terminal ioctls (asm-generic/ioctls.h; the same on x86_64 and arm64). */
+export const TIOC = {
+  /** Set the window size (struct winsize). */
+  SWINSZ: 0x5414,
+  /** Make the terminal the caller's controlling terminal. */
+  SCTTY: 0x540e,
+  /** Get the pty's number (the N of /dev/pts/N). */
+  GPTN: 0x80045430,
+  /** Lock or unlock the pty's slave (int *). */
+  SPTLCK: 0x40045431,
+  /** Open the pty's slave from the master, without a path (Linux 4.13). */
+  GPTPEER: 0x5441,
+} as const;

@@ -12,6 +12,7 @@ interface SyscallTable {
   readonly exit_group: number;
   readonly openat2: number;
   readonly pidfd_open: number;
+  readonly pidfd_getfd: number;
   readonly close_range: number;
   readonly setfsuid: number;
   readonly setfsgid: number;
@@ -31,6 +32,7 @@ const x64: SyscallTable = {
   exit_group: 231,
   openat2: 437,
   pidfd_open: 434,
+  pidfd_getfd: 438,
   close_range: 436,
   setfsuid: 122,
   setfsgid: 123,
@@ -50,6 +52,7 @@ const arm64: SyscallTable = {
   exit_group: 94,
   openat2: 437,
   pidfd_open: 434,
+  pidfd_getfd: 438,
   close_range: 436,
   setfsuid: 151,
   setfsgid: 152,

@@ -9,9 +9,10 @@ import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
+import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly } from './seccomp/plan-seccomp.js';
-import { planDevices } from './rootfs/plan-devices.js';
+import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { planMounts } from './rootfs/plan-mounts.js';
 import { planPivot } from './rootfs/plan-pivot.js';
@@ -48,6 +49,8 @@ export interface InitPlanInput {
 export interface InitPlan {
   readonly steps: readonly ChainStep[];
   readonly credentials: ExpectedCredentials;
+  /** With process.terminal: the pty, open in the process from checkpoint "mounted" on. */
+  readonly pty?: PlannedPty;
 }
 
 /**
@@ -58,7 +61,7 @@ export interface InitPlan {
  * - "isolated": namespaces entered and "/" made a slave of the host, so no
  *   mount from here on can reach the host.
  * - "mounted": every mount and device in place, not pivoted yet
- *   (createContainer hooks run here).
+ *   (createContainer hooks run here; the parent takes the pty master).
  * - "ready": pivoted, identity and credentials set; the parent checks
  *   /proc/<pid>/status before the process waits for `tsrun start`.
  */
@@ -144,13 +147,17 @@ export function planInit(input: InitPlanInput): InitPlan {
   };
   planMounts(ctx);
   planDevices(ctx);
+  const pty = proc.terminal === true ? planOpenPty(w, rootFd) : undefined;
+  if (pty !== undefined && !devIsHostBind(spec)) planConsole(w, rootFd, pty.slave);
   w.checkpoint('mounted');
+  if (pty !== undefined) w.close(pty.master);
 
   planPivot(ctx, hostMountNamespace ? 'chroot' : input.noPivot ? 'move' : 'pivot');
   // sysctl writes go through /proc/sys, which the read-only paths lock next.
   planIdentity(spec, w);
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
+  if (pty !== undefined) planAttachTerminal(w, pty.slave);
   const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
   if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
   const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
@@ -167,7 +174,11 @@ export function planInit(input: InitPlanInput): InitPlan {
     w,
     fds,
   );
-  return { steps: w.steps, credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate } };
+  return {
+    steps: w.steps,
+    credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate },
+    ...(pty === undefined ? {} : { pty }),
+  };
 }
 
 function range(from: number, count: number): number[] {

@@ -1,12 +1,13 @@
 import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
-import { PR } from '../../ffi/constants.js';
+import { AT_FDCWD, PR } from '../../ffi/constants.js';
 import type { Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { closeRangesExcept, FdTable } from './fd-table.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
+import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly } from './seccomp/plan-seccomp.js';
 
@@ -37,6 +38,8 @@ export interface JoinPlanInput {
 export interface JoinPlan {
   readonly steps: readonly ChainStep[];
   readonly credentials: ExpectedCredentials;
+  /** With process.terminal: the pty, whose master the parent takes at checkpoint "terminal". */
+  readonly pty?: PlannedPty;
 }
 
 /**
@@ -45,6 +48,8 @@ export interface JoinPlan {
  * meets the process at two checkpoints:
  * - "spawned": nothing done yet; the parent moves it into the container's
  *   cgroup and sets its rlimits and oom_score_adj.
+ * - "terminal" (with process.terminal): a pty opened in the container's
+ *   devpts; the parent takes a copy of its master.
  * - "ready": inside every namespace, rooted where the init is, with its
  *   credentials set; the parent checks /proc/<pid>/status, then releases it
  *   straight into execve.
@@ -77,6 +82,12 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   w.close(input.rootFd);
   // Not the caller's session keyring: its keys are not the container's.
   w.sys(`join the session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
+  const pty = proc.terminal === true ? planOpenPty(w, AT_FDCWD) : undefined;
+  if (pty !== undefined) {
+    w.checkpoint('terminal');
+    w.close(pty.master);
+    planAttachTerminal(w, pty.slave);
+  }
 
   const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
   if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
@@ -93,7 +104,11 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     w,
     fds,
   );
-  return { steps: w.steps, credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate } };
+  return {
+    steps: w.steps,
+    credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate },
+    ...(pty === undefined ? {} : { pty }),
+  };
 }
 
 function range(from: number, count: number): number[] {

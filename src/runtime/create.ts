@@ -10,17 +10,20 @@ import { lockContainer } from './lock.js';
 import { writePidFile } from './pid-file.js';
 import type { CreateOptions, GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
+import { sendToConsoleSocket } from './terminal.js';
 import { processStartTime } from './status.js';
 
 /** `tsrun create`: the container's process exists and waits for `start`. */
 export async function create(g: GlobalOptions, o: CreateOptions): Promise<void> {
-  const created = createContainer(g, o);
+  const created = createContainer(g, o, false);
   created.puppet.detach();
 }
 
 export interface CreatedContainer {
   readonly record: ContainerRecord;
   readonly puppet: Puppet;
+  /** A foreground `run` with process.terminal and no --console-socket: the pty master, for tsrun's own stdio. */
+  readonly terminal?: number;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface CreatedContainer {
  * Any failure undoes everything done so far, in reverse: the process is
  * killed, its cgroup removed, the state directory deleted.
  */
-export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedContainer {
+export function createContainer(g: GlobalOptions, o: CreateOptions, foreground: boolean): CreatedContainer {
   assertValidId(o.id);
   const spec = loadSpec(o.bundle);
   const store = new StateStore(g.root);
@@ -51,6 +54,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
       systemdCgroup: g.systemdCgroup,
       stateFor,
       onUndo: (action) => undo.push(action),
+      foreground,
     });
     const pid = launched.puppet.pid;
     const record: ContainerRecord = {
@@ -70,7 +74,12 @@ export function createContainer(g: GlobalOptions, o: CreateOptions): CreatedCont
     };
     store.write(record);
     if (o.pidFile !== undefined) writePidFile(o.pidFile, pid);
-    return { record, puppet: launched.puppet };
+    const terminal = launched.terminal;
+    if (terminal !== undefined && o.consoleSocket !== undefined) {
+      sendToConsoleSocket(o.consoleSocket, terminal);
+      return { record, puppet: launched.puppet };
+    }
+    return { record, puppet: launched.puppet, ...(terminal === undefined ? {} : { terminal }) };
   } catch (error) {
     for (const action of undo.reverse()) {
       try {

@@ -9,12 +9,14 @@ import { planJoin } from '../linux/join-plan.js';
 import type { NamespaceType } from '../linux/namespaces.js';
 import { findExecutableInProcess } from '../linux/process/find-executable.js';
 import type { ExpectedCredentials } from '../linux/process/plan-credentials.js';
+import type { PlannedPty } from '../linux/process/plan-terminal.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import type { ContainerRecord } from './container-record.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './launch.js';
+import { takePtyMaster } from './terminal.js';
 
 /**
  * Start `proc` inside a running container: in all of its init's
@@ -22,7 +24,13 @@ import { assertOpen } from './launch.js';
  * and the process's own credentials, checked before it may execve. Returns
  * once the process has been released to execve.
  */
-export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number): Puppet {
+export interface JoinedProcess {
+  readonly puppet: Puppet;
+  /** With process.terminal: tsrun's copy of the pty master. */
+  readonly terminal?: number;
+}
+
+export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number): JoinedProcess {
   const init = record.pid;
   const executable = findExecutableInProcess(proc, init);
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
@@ -47,6 +55,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
     rootFd = openSync(`/proc/${init}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
     const root = rootFd;
     let credentials: ExpectedCredentials | undefined;
+    let pty: PlannedPty | undefined;
     const puppet = withPidNamespaceOf(pidNamespace?.path, () =>
       Puppet.launch(0, (channel) => {
         const plan = planJoin({
@@ -63,9 +72,11 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
           ...(seccomp === undefined ? {} : { seccomp }),
         });
         credentials = plan.credentials;
+        pty = plan.pty;
         return plan.steps;
       }),
     );
+    let terminal: number | undefined;
     try {
       puppet.reachCheckpoint('spawned');
       if (record.cgroupPath !== undefined) {
@@ -76,11 +87,17 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
         hostKernel.writeFile(`/proc/${puppet.pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
       }
       puppet.release();
+      if (pty !== undefined) {
+        puppet.reachCheckpoint('terminal');
+        terminal = takePtyMaster(puppet.pid, pty.master, proc.consoleSize);
+        puppet.release();
+      }
       puppet.reachCheckpoint('ready');
       if (credentials !== undefined) verifyCredentials(puppet.pid, credentials);
       puppet.release();
-      return puppet;
+      return { puppet, ...(terminal === undefined ? {} : { terminal }) };
     } catch (error) {
+      if (terminal !== undefined) closeSync(terminal);
       puppet.kill(9);
       puppet.reap();
       puppet.detach();

@@ -10,7 +10,7 @@ import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
 import { cgroupDirectory, joinCgroup, refuseUnenforcedResources, removeCgroups } from '../linux/cgroups/cgroup2.js';
 import { inNamespacesOf, withPidNamespaceOf } from '../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
-import { planInit } from '../linux/init-plan.js';
+import { planInit, type InitPlan } from '../linux/init-plan.js';
 import { readMountInfo } from '../linux/mountinfo.js';
 import { mountIdsNow, newMountsUnder, unmountAll } from '../linux/rootfs/host-mounts.js';
 import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
@@ -24,6 +24,7 @@ import { verifyMasks } from '../linux/rootfs/verify-masks.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import type { CreateOptions } from './options.js';
+import { takePtyMaster } from './terminal.js';
 import { refuseUnsupported } from './unsupported.js';
 
 /** A container whose process waits for `start` (or has failed and been cleaned up). */
@@ -36,6 +37,8 @@ export interface LaunchedContainer {
   readonly rootfs: string;
   /** Mounts made in the host's mount namespace (no mount namespace of its own), deepest first. */
   readonly hostMounts: readonly { readonly id: number; readonly path: string }[];
+  /** With process.terminal: tsrun's copy of the pty master, for --console-socket or a foreground `run`. */
+  readonly terminal?: number;
 }
 
 /** What launch needs besides the options: where the exec fifo is and how to describe state to hooks. */
@@ -47,6 +50,8 @@ export interface LaunchContext {
   readonly stateFor: (pid: number) => State;
   /** Called as soon as each undo action exists, so a failure can roll back. */
   readonly onUndo: (undo: () => void) => void;
+  /** A foreground `run`: a terminal may go to tsrun's own stdio instead of a --console-socket. */
+  readonly foreground: boolean;
 }
 
 /**
@@ -61,6 +66,9 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   refuseUnsupported(spec);
   if (o.consoleSocket !== undefined && proc.terminal !== true) {
     throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
+  }
+  if (proc.terminal === true && o.consoleSocket === undefined && !ctx.foreground) {
+    throw new Error('process.terminal: a detached container needs --console-socket to hand its terminal to (or set "terminal": false)');
   }
   refuseUnenforcedResources(spec.linux?.resources);
   const namespaces = planNamespaces(spec);
@@ -91,7 +99,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     }
     const pidJoin = namespaces.joins.find((j) => j.type === 'pid')?.path;
     const hostMounts = readMountInfo();
-    const plan = { credentials: undefined as ReturnType<typeof planInit>['credentials'] | undefined };
+    const plan: { credentials?: InitPlan['credentials']; pty?: InitPlan['pty'] } = {};
     const puppet = withPidNamespaceOf(pidJoin, () => Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), (channel) => {
       const init = planInit({
         spec: processSpec,
@@ -112,6 +120,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         ...(seccomp === undefined ? {} : { seccomp }),
       });
       plan.credentials = init.credentials;
+      plan.pty = init.pty;
       return init.steps;
     }));
     const stop = () => {
@@ -146,6 +155,8 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.release();
 
     puppet.reachCheckpoint('mounted');
+    const terminal = plan.pty === undefined ? undefined : takePtyMaster(pid, plan.pty.master, proc.consoleSize);
+    if (terminal !== undefined) ctx.onUndo(() => closeSync(terminal));
     if ((spec.hooks?.createContainer ?? []).length > 0) {
       inNamespacesOf(pid, () => runHooks('createContainer', spec.hooks?.createContainer, ctx.stateFor(pid)));
     }
@@ -156,7 +167,14 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     verifyMasks(pid, spec.linux?.maskedPaths ?? []);
     puppet.release();
     const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
-    return { puppet, cgroupPath: inCgroup ? cgroupPath : undefined, cgroupParents: createdCgroups.slice(1), rootfs, hostMounts: ownMounts };
+    return {
+      puppet,
+      cgroupPath: inCgroup ? cgroupPath : undefined,
+      cgroupParents: createdCgroups.slice(1),
+      rootfs,
+      hostMounts: ownMounts,
+      ...(terminal === undefined ? {} : { terminal }),
+    };
   } finally {
     closeSync(fifoFd);
     for (const fd of joinFds.values()) closeSync(fd);

@@ -4,6 +4,7 @@ import { deleteContainer } from './delete.js';
 import { waitInForeground } from './foreground.js';
 import type { GlobalOptions, RunOptions } from './options.js';
 import { start } from './start.js';
+import { attachTerminal } from './terminal.js';
 
 /**
  * `tsrun run`: create and start; unless detached, stay in the foreground,
@@ -11,7 +12,7 @@ import { start } from './start.js';
  * signal), deleting the container afterwards unless --keep.
  */
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
-  const { puppet } = createContainer(g, o);
+  const { puppet, terminal } = createContainer(g, o, !o.detach);
   try {
     await start(g, o.id);
   } catch (error) {
@@ -25,7 +26,9 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   }
   const execErrno = puppet.execOutcome();
   puppet.detach();
+  const attached = terminal === undefined ? undefined : attachTerminal(terminal);
   const code = await waitInForeground(puppet);
+  await attached?.finish();
   if (!o.keep) await deleteContainer(g, o.id, true);
   if (execErrno !== undefined) {
     process.stderr.write(`tsrun: exec failed: ${errnoName(execErrno)} (${errnoMessage(execErrno)})\n`);

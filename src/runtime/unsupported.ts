@@ -6,7 +6,6 @@ import type { Spec } from '../config/types.js';
  * placement setting would run a container that is not what was asked for.
  */
 const UNSUPPORTED: ReadonlyArray<{ path: string; present: (spec: Spec) => boolean; what: string }> = [
-  { path: 'process.terminal', present: (s) => s.process?.terminal === true, what: 'terminals (set "terminal": false)' },
   { path: 'process.apparmorProfile', present: (s) => nonEmpty(s.process?.apparmorProfile), what: 'AppArmor profiles' },
   { path: 'process.selinuxLabel', present: (s) => nonEmpty(s.process?.selinuxLabel), what: 'SELinux labels' },
   { path: 'linux.mountLabel', present: (s) => nonEmpty(s.linux?.mountLabel), what: 'SELinux mount labels' },

@@ -1,6 +1,6 @@
 import { dirname, basename } from 'node:path';
 import { AT_SYMLINK_NOFOLLOW, MS, O, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../ffi/constants.js';
-import type { LinuxDevice } from '../../config/types.js';
+import type { LinuxDevice, Spec } from '../../config/types.js';
 import { fdPath } from '../chain-writer.js';
 import { makePath } from './make-path.js';
 import type { RootfsContext } from './rootfs-context.js';
@@ -29,11 +29,16 @@ const DEV_SYMLINKS: ReadonlyArray<[string, string]> = [
  */
 export function planDevices(ctx: RootfsContext): void {
   const mounts = ctx.spec.mounts ?? [];
-  if (mounts.some((m) => m.destination === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')))) return;
+  if (devIsHostBind(ctx.spec)) return;
   const byPath = new Map<string, LinuxDevice>();
   for (const device of [...DEFAULT_DEVICES, ...(ctx.spec.linux?.devices ?? [])]) byPath.set(device.path, device);
   for (const device of byPath.values()) planDevice(ctx, device);
   planDevSymlinks(ctx, mounts.some((m) => m.destination === '/dev/pts'));
+}
+
+/** Whether /dev is a bind mount (the host's devices): tsrun then creates nothing in it. */
+export function devIsHostBind(spec: Spec): boolean {
+  return (spec.mounts ?? []).some((m) => m.destination === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
 }
 
 function planDevice(ctx: RootfsContext, device: LinuxDevice): void {

@@ -403,3 +403,40 @@ describe('planInit', () => {
     expect(plan(spec).lines).toContain('fchownat(5, "fuse", 0, 0, AT_SYMLINK_NOFOLLOW) ?report');
   });
 });
+
+describe('planInit with process.terminal', () => {
+  it("opens the pty in the container's devpts before \"mounted\", binds it on /dev/console, and makes it the stdio of a new session before the credentials", () => {
+    const spec = fullSpec();
+    const { steps, pty } = planInit(initInput({ ...spec, process: { ...spec.process, terminal: true } }));
+    const lines = render(steps);
+    expect(pty).toBeDefined();
+    const master = pty?.master ?? -1;
+    const slave = pty?.slave ?? -1;
+    const open = mustFind(lines, /^syscall\(SYS_openat2, \d+, "dev\/ptmx",/);
+    const console = mustFind(lines, /^mount\("\/proc\/self\/fd\/\d+", "\/proc\/self\/fd\/\d+", null, MS_BIND, null\) \?report$/, open);
+    expect(lines[console]).toContain(`"/proc/self/fd/${slave}"`);
+    const mounted = mustFind(lines, 'checkpoint mounted');
+    expect(open < console && console < mounted).toBe(true);
+    expect(lines[mounted + 1]).toBe(`close(${master}) ?report`);
+    const setsid = mustFind(lines, 'setsid() ?report', mounted);
+    expect(lines.slice(setsid - 4, setsid + 2)).toEqual([
+      `dup2(${slave}, 0) ?report`,
+      `dup2(${slave}, 1) ?report`,
+      `dup2(${slave}, 2) ?report`,
+      `close(${slave}) ?report`,
+      'setsid() ?report',
+      'ioctl(0, 21518, 0) ?report',
+    ]);
+    expect(setsid).toBeLessThan(mustFind(lines, /^syscall\(SYS_setresuid, 1000/));
+  });
+
+  it('leaves /dev/console alone when /dev is the host\'s (a bind mount)', () => {
+    const spec = baseSpec({
+      mounts: [{ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }],
+      process: { cwd: '/', args: ['/bin/sh'], env: [], terminal: true },
+    });
+    const lines = render(planInit(initInput(spec)).steps);
+    mustFind(lines, /^syscall\(SYS_openat2, \d+, "dev\/ptmx",/);
+    expect(lines.filter((l) => l.includes('console'))).toEqual([]);
+  });
+});

@@ -105,3 +105,27 @@ describe('planJoin', () => {
     expect(credentials).toMatchObject({ uid: 7, gid: 8, groups: undefined, effective: 1n << 5n, noNewPrivileges: true });
   });
 });
+
+describe('planJoin with a terminal', () => {
+  it('opens a pty in the container, stops for the parent to take the master, then makes the slave its stdio and controlling terminal', () => {
+    const i = input({ proc: { ...proc, terminal: true } });
+    const { steps, pty } = planJoin(i);
+    const lines = render(steps);
+    expect(pty).toEqual({ master: 3, slave: 4 });
+    const chroot = mustFind(lines, 'chroot(".") ?report');
+    const open = mustFind(lines, /^syscall\(SYS_openat2, -100, "dev\/ptmx", .*O_RDWR\|O_NOCTTY\|O_CLOEXEC.*RESOLVE_IN_ROOT/, chroot);
+    expect(lines.slice(open + 1, open + 12)).toEqual([
+      'ioctl(3, 1074025521, &buf"\\u0000\\u0000\\u0000\\u0000") ?report',
+      'ioctl(3, 21569, 258) ?report',
+      'checkpoint terminal',
+      'close(3) ?report',
+      'dup2(4, 0) ?report',
+      'dup2(4, 1) ?report',
+      'dup2(4, 2) ?report',
+      'close(4) ?report',
+      'setsid() ?report',
+      'ioctl(0, 21518, 0) ?report',
+      expect.stringMatching(/^prctl\(PR_SET_KEEPCAPS/),
+    ]);
+  });
+});
