@@ -9,6 +9,7 @@ import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
+import { planGuards } from './process/plan-guards.js';
 import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly } from './seccomp/plan-seccomp.js';
@@ -83,7 +84,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
-  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  planGuards(w);
   // Drop every fd Node had open (and the parent's ends of our pipes), so
   // that from here on each open(2) returns a number the planner predicted.
   for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {

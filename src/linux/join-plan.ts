@@ -1,17 +1,17 @@
 import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
-import { AT_FDCWD, PR } from '../../ffi/constants.js';
+import { AT_FDCWD } from '../../ffi/constants.js';
 import type { Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { closeRangesExcept, FdTable } from './fd-table.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
+import { planGuards } from './process/plan-guards.js';
 import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly } from './seccomp/plan-seccomp.js';
 
-const SIGKILL = 9;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
 /** Everything the planner of an `exec` process needs besides the process itself. */
@@ -64,7 +64,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
-  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  planGuards(w);
   for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
     w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
   }

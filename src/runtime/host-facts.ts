@@ -12,7 +12,7 @@ export function lastCapability(): number {
  */
 export function alteredSignals(): number[] {
   const status = readFileSync('/proc/self/status', 'utf8');
-  const mask = (name: string) => BigInt(`0x${/^${name}:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1] ?? '0'}`);
   const altered = mask('SigCgt') | mask('SigIgn');
   const signals: number[] = [];
   for (let signal = 1; signal <= 64; signal += 1) {

@@ -85,6 +85,13 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
     expect(b.stderr).toContain(`${bad}: /cwd: must be an absolute path`);
   });
 
+  it("gives back the signal dispositions Node changed: nothing is ignored or blocked", () => {
+    running('ex-signals');
+    const r = s.tsrun(['exec', 'ex-signals', 'grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
   it('hands the process only stdio: no fd of tsrun reaches it', () => {
     running('ex-fds');
     const r = s.tsrun(['exec', 'ex-fds', 'ls', '/proc/self/fd']);

@@ -52,8 +52,9 @@ describe('planInit', () => {
 
   it('first sets PDEATHSIG, then closes every inherited fd but the kept ones, before any open', () => {
     const { lines } = plan(fullSpec());
-    expect(lines.slice(0, 5)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       'prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0) ?report',
+      'prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ?report',
       'close_range(3, 16, 0) ?report',
       `close_range(19, 20, 0) ?report`,
       'close_range(22, ~0U, 0) ?report',
@@ -66,7 +67,7 @@ describe('planInit', () => {
   it('keeps preserved fds and joined namespace fds through the first close_range', () => {
     const spec = baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/a' }] } });
     const { lines } = plan(spec, { preservedFds: 2, joinFds: new Map([['network', 25]]) });
-    expect(lines.slice(1, 5)).toEqual([
+    expect(lines.slice(2, 6)).toEqual([
       'close_range(5, 16, 0) ?report',
       'close_range(19, 20, 0) ?report',
       'close_range(22, 24, 0) ?report',

@@ -1,0 +1,20 @@
+import { PR } from '../../../ffi/constants.js';
+import type { ChainWriter } from '../chain-writer.js';
+
+const SIGKILL = 9;
+
+/**
+ * The first steps of every chain, before the process is in any namespace
+ * of the container:
+ * - it dies with tsrun, so a failed create or exec leaves nothing running;
+ * - it is not dumpable. Until execve it is a copy of Node, and a process
+ *   of the container could otherwise open /proc/<pid>/exe, the host's node
+ *   binary, and write it once Node has exited (the CVE-2019-5736 class),
+ *   or read the parent's memory through /proc/<pid>/mem. Not dumpable,
+ *   these need CAP_SYS_PTRACE; execve of the container's program makes it
+ *   dumpable again.
+ */
+export function planGuards(w: ChainWriter): void {
+  w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  w.check('prctl(PR_SET_DUMPABLE, 0)', 'prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0]);
+}
