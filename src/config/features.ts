@@ -68,6 +68,40 @@ const MOUNT_OPTIONS = [
   'unbindable',
 ];
 
+const SECCOMP_ACTIONS = [
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_TRAP',
+];
+
+const SECCOMP_ARCHS = [
+  'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_ARM',
+  'SCMP_ARCH_MIPS',
+  'SCMP_ARCH_MIPS64',
+  'SCMP_ARCH_MIPS64N32',
+  'SCMP_ARCH_MIPSEL',
+  'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32',
+  'SCMP_ARCH_PPC',
+  'SCMP_ARCH_PPC64',
+  'SCMP_ARCH_PPC64LE',
+  'SCMP_ARCH_RISCV64',
+  'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X',
+  'SCMP_ARCH_X32',
+  'SCMP_ARCH_X86',
+  'SCMP_ARCH_X86_64',
+];
+
+const SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+
 export interface Features {
   ociVersionMin: string;
   ociVersionMax: string;
@@ -77,7 +111,14 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean };
-    seccomp: { enabled: boolean };
+    seccomp: {
+      enabled: boolean;
+      actions: string[];
+      operators: string[];
+      archs: string[];
+      knownFlags: string[];
+      supportedFlags: string[];
+    };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -95,7 +136,15 @@ export function features(): Features {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITIES],
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false },
-      seccomp: { enabled: false },
+      // Compiled by libseccomp in the parent (src/linux/seccomp/compile-profile.ts).
+      seccomp: {
+        enabled: true,
+        actions: [...SECCOMP_ACTIONS],
+        operators: ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'],
+        archs: [...SECCOMP_ARCHS],
+        knownFlags: [...SECCOMP_FLAGS],
+        supportedFlags: [...SECCOMP_FLAGS],
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

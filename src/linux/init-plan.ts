@@ -12,7 +12,7 @@ import { planExec } from './process/plan-exec.js';
 import { planGuards } from './process/plan-guards.js';
 import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import { planSeccompEarly } from './seccomp/plan-seccomp.js';
+import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
 import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { planMounts } from './rootfs/plan-mounts.js';
@@ -52,6 +52,8 @@ export interface InitPlan {
   readonly credentials: ExpectedCredentials;
   /** With process.terminal: the pty, open in the process from checkpoint "mounted" on. */
   readonly pty?: PlannedPty;
+  /** With an SCMP_ACT_NOTIFY profile: the listener fd, taken by the parent at checkpoint "seccomp-listener". */
+  readonly seccompListener?: SeccompListener;
 }
 
 /**
@@ -159,9 +161,10 @@ export function planInit(input: InitPlanInput): InitPlan {
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
   if (pty !== undefined) planAttachTerminal(w, pty.slave);
-  const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
-  if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
+  const placement = seccompPlacement(input.seccomp, proc.noNewPrivileges === true);
+  let seccompListener = placement === 'early' && input.seccomp !== undefined ? planSeccompEarly(input.seccomp, w) : undefined;
   const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
+  if (placement === 'after-credentials' && input.seccomp !== undefined) seccompListener = planSeccompEarly(input.seccomp, w);
   planExec(
     {
       path: input.executable,
@@ -170,14 +173,15 @@ export function planInit(input: InitPlanInput): InitPlan {
       preservedFds: input.preservedFds,
       startGate: { fifoFd: input.fifoFd, procFdDir },
       signalsToReset: input.signalsToReset,
-      ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
+      ...(placement === 'late' && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
     },
     w,
     fds,
   );
   return {
     steps: w.steps,
-    credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate },
+    credentials: { ...credentials, seccompBeforeReady: placement === 'early' || placement === 'after-credentials' },
+    ...(seccompListener === undefined ? {} : { seccompListener }),
     ...(pty === undefined ? {} : { pty }),
   };
 }

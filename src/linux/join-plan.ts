@@ -10,7 +10,7 @@ import { planExec } from './process/plan-exec.js';
 import { planGuards } from './process/plan-guards.js';
 import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import { planSeccompEarly } from './seccomp/plan-seccomp.js';
+import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
 
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
@@ -40,6 +40,8 @@ export interface JoinPlan {
   readonly credentials: ExpectedCredentials;
   /** With process.terminal: the pty, whose master the parent takes at checkpoint "terminal". */
   readonly pty?: PlannedPty;
+  /** With an SCMP_ACT_NOTIFY profile: the listener fd, taken by the parent at checkpoint "seccomp-listener". */
+  readonly seccompListener?: SeccompListener;
 }
 
 /**
@@ -89,9 +91,10 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     planAttachTerminal(w, pty.slave);
   }
 
-  const seccompLate = input.seccomp !== undefined && proc.noNewPrivileges === true;
-  if (input.seccomp !== undefined && !seccompLate) planSeccompEarly(input.seccomp, w);
+  const placement = seccompPlacement(input.seccomp, proc.noNewPrivileges === true);
+  let seccompListener = placement === 'early' && input.seccomp !== undefined ? planSeccompEarly(input.seccomp, w) : undefined;
   const credentials = planCredentials(proc, input.lastCap, input.setgroupsAllowed, w);
+  if (placement === 'after-credentials' && input.seccomp !== undefined) seccompListener = planSeccompEarly(input.seccomp, w);
   planExec(
     {
       path: input.executable,
@@ -99,14 +102,15 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
       env: proc.env ?? [],
       preservedFds: input.preservedFds,
       signalsToReset: input.signalsToReset,
-      ...(seccompLate && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
+      ...(placement === 'late' && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
     },
     w,
     fds,
   );
   return {
     steps: w.steps,
-    credentials: { ...credentials, seccompBeforeReady: input.seccomp !== undefined && !seccompLate },
+    credentials: { ...credentials, seccompBeforeReady: placement === 'early' || placement === 'after-credentials' },
+    ...(seccompListener === undefined ? {} : { seccompListener }),
     ...(pty === undefined ? {} : { pty }),
   };
 }

@@ -7,6 +7,7 @@ import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { writePidFile } from './pid-file.js';
 import { StateStore } from './state-store.js';
+import { ociState } from './oci-state.js';
 import { liveStatus } from './status.js';
 import { attachTerminal, sendToConsoleSocket } from './terminal.js';
 import { refuseUnsupported } from './unsupported.js';
@@ -46,7 +47,7 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     if (proc.terminal === true && o.detach && o.consoleSocket === undefined) {
       throw new Error('exec -t -d: a detached process needs --console-socket to hand its terminal to');
     }
-    return { ...joinContainer(record, spec, proc, o.preserveFds), path: proc.args?.[0] ?? '' };
+    return { ...joinContainer(record, spec, proc, o.preserveFds, ociState(record, status, spec)), path: proc.args?.[0] ?? '' };
   });
   const execErrno = puppet.execOutcome();
   if (execErrno !== undefined) {

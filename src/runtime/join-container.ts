@@ -2,7 +2,7 @@ import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostKernel } from '../../ffi/host-kernel.js';
 import { Puppet } from '../../ffi/puppet.js';
-import type { Process, Spec } from '../config/types.js';
+import type { Process, Spec, State } from '../config/types.js';
 import { namespacesOf } from '../linux/container-namespaces.js';
 import { withPidNamespaceOf } from '../linux/enter-namespaces.js';
 import { planJoin } from '../linux/join-plan.js';
@@ -13,24 +13,28 @@ import type { PlannedPty } from '../linux/process/plan-terminal.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
+import { SECCOMP_LISTENER_CHECKPOINT, type SeccompListener } from '../linux/seccomp/plan-seccomp.js';
 import type { ContainerRecord } from './container-record.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './launch.js';
+import { sendSeccompListener } from './seccomp-listener.js';
 import { takePtyMaster } from './terminal.js';
 
-/**
- * Start `proc` inside a running container: in all of its init's
- * namespaces, its root, its cgroup, with the container's seccomp profile
- * and the process's own credentials, checked before it may execve. Returns
- * once the process has been released to execve.
- */
+/** A process started in a running container, released to execve. */
 export interface JoinedProcess {
   readonly puppet: Puppet;
   /** With process.terminal: tsrun's copy of the pty master. */
   readonly terminal?: number;
 }
 
-export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number): JoinedProcess {
+/**
+ * Start `proc` inside a running container: in all of its init's
+ * namespaces, its root, its cgroup, with the container's seccomp profile
+ * and the process's own credentials, checked before it may execve. Returns
+ * once the process has been released to execve. `state` is the
+ * container's, as a seccomp listener receives it.
+ */
+export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number, state: State): JoinedProcess {
   const init = record.pid;
   const executable = findExecutableInProcess(proc, init);
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
@@ -56,6 +60,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
     const root = rootFd;
     let credentials: ExpectedCredentials | undefined;
     let pty: PlannedPty | undefined;
+    let listener: SeccompListener | undefined;
     const puppet = withPidNamespaceOf(pidNamespace?.path, () =>
       Puppet.launch(0, (channel) => {
         const plan = planJoin({
@@ -73,6 +78,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
         });
         credentials = plan.credentials;
         pty = plan.pty;
+        listener = plan.seccompListener;
         return plan.steps;
       }),
     );
@@ -90,6 +96,11 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
       if (pty !== undefined) {
         puppet.reachCheckpoint('terminal');
         terminal = takePtyMaster(puppet.pid, pty.master, proc.consoleSize);
+        puppet.release();
+      }
+      if (listener !== undefined && spec.linux?.seccomp !== undefined) {
+        puppet.reachCheckpoint(SECCOMP_LISTENER_CHECKPOINT);
+        sendSeccompListener(puppet.pid, listener, spec.linux.seccomp, state);
         puppet.release();
       }
       puppet.reachCheckpoint('ready');

@@ -19,11 +19,13 @@ import { ignoredAmbient } from '../linux/process/plan-credentials.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
 import { logger } from './log.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
+import { SECCOMP_LISTENER_CHECKPOINT } from '../linux/seccomp/plan-seccomp.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
 import { verifyMasks } from '../linux/rootfs/verify-masks.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import type { CreateOptions } from './options.js';
+import { sendSeccompListener } from './seccomp-listener.js';
 import { takePtyMaster } from './terminal.js';
 import { refuseUnsupported } from './unsupported.js';
 
@@ -99,7 +101,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     }
     const pidJoin = namespaces.joins.find((j) => j.type === 'pid')?.path;
     const hostMounts = readMountInfo();
-    const plan: { credentials?: InitPlan['credentials']; pty?: InitPlan['pty'] } = {};
+    const plan: { credentials?: InitPlan['credentials']; pty?: InitPlan['pty']; seccompListener?: InitPlan['seccompListener'] } = {};
     const puppet = withPidNamespaceOf(pidJoin, () => Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), (channel) => {
       const init = planInit({
         spec: processSpec,
@@ -121,6 +123,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       });
       plan.credentials = init.credentials;
       plan.pty = init.pty;
+      plan.seccompListener = init.seccompListener;
       return init.steps;
     }));
     const stop = () => {
@@ -162,6 +165,11 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     }
     puppet.release();
 
+    if (plan.seccompListener !== undefined && spec.linux?.seccomp !== undefined) {
+      puppet.reachCheckpoint(SECCOMP_LISTENER_CHECKPOINT);
+      sendSeccompListener(pid, plan.seccompListener, spec.linux.seccomp, ctx.stateFor(pid));
+      puppet.release();
+    }
     puppet.reachCheckpoint('ready');
     if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials);
     verifyMasks(pid, spec.linux?.maskedPaths ?? []);

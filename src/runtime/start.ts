@@ -1,13 +1,12 @@
 import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { SPEC_VERSION } from '../config/spec-version.js';
-import type { Spec, State } from '../config/types.js';
-import type { ContainerRecord } from './container-record.js';
+import type { State } from '../config/types.js';
 import { logger } from './log.js';
 import { deleteContainer } from './delete.js';
 import { HookError, runHook, runHooks } from './hooks.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
+import { ociState } from './oci-state.js';
 import { liveStatus, readProcessStat } from './status.js';
 
 /** `tsrun start`: let a created container's process execve its command. */
@@ -20,7 +19,7 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     if (status === 'stopped') throw new Error(`cannot start a container that has stopped`);
     if (status !== 'created') throw new Error(`cannot start an already ${status} container`);
     const spec = store.readConfig(id);
-    const stateOf = (s: State['status']): State => stateFrom(record, s, spec);
+    const stateOf = (s: State['status']): State => ociState(record, s, spec);
     try {
       // config.md: prestart hooks run after the start operation is called,
       // in the runtime namespace. (startContainer hooks are refused at
@@ -127,15 +126,4 @@ const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 function isAlive(pid: number): boolean {
   const stat = readProcessStat(pid);
   return stat !== undefined && stat.state !== 'Z';
-}
-
-function stateFrom(record: ContainerRecord, status: State['status'], spec: Spec | undefined): State {
-  return {
-    ociVersion: SPEC_VERSION,
-    id: record.id,
-    status,
-    pid: record.pid,
-    bundle: record.bundle,
-    ...(spec?.annotations === undefined ? {} : { annotations: spec.annotations }),
-  };
 }

@@ -1,6 +1,8 @@
 import { closeSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { assertPtyMaster, ptyName, sendFd, setWindowSize, takeFd } from '../../ffi/pty.js';
+import { takeFd } from '../../ffi/pidfd.js';
+import { assertPtyMaster, ptyName, setWindowSize } from '../../ffi/pty.js';
+import { sendFd } from '../../ffi/unix-socket.js';
 import type { ConsoleSize } from '../config/types.js';
 
 /**

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
+import { spawn } from 'node:child_process';
+import { repoRoot, sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -106,5 +107,59 @@ describe.skipIf(skip !== undefined)('seccomp', () => {
     }), 'nosuch']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/\/linux\/seccomp\/architectures\/0/);
+  });
+});
+
+describe.skipIf(skip !== undefined)('seccomp SCMP_ACT_NOTIFY', () => {
+  let s: Sandbox;
+  beforeAll(() => {
+    s = sandbox();
+  });
+  afterAll(() => s.cleanup());
+
+  it('hands the listener to listenerPath with the container process state; the agent answers for the kernel, for the init and for exec', async () => {
+    const socket = join(s.dir, 'agent.sock');
+    const agent = spawn('python3', [join(repoRoot, 'test/integration/support/seccomp-agent.py'), socket, '2', '28' /* ENOSPC */], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let events = '';
+    agent.stdout.on('data', (chunk: Buffer) => (events += chunk.toString()));
+    agent.stderr.on('data', (chunk: Buffer) => (events += chunk.toString()));
+    const exited = new Promise<void>((resolve) => agent.on('exit', () => resolve()));
+    for (let i = 0; i < 100 && !existsSync(socket); i += 1) await new Promise((r) => setTimeout(r, 50));
+    const bundle = s.bundle('notify', (c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64'],
+        listenerPath: socket,
+        listenerMetadata: 'from-the-test',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      };
+      shell(c, 'mkdir /tmp/x; echo mkdir=$?; sleep 1000');
+    });
+    const run = s.tsrun(['run', '-d', '--bundle', bundle, 'notify']);
+    expect(run.status, run.stderr).toBe(0);
+    const exec = s.tsrun(['exec', 'notify', 'sh', '-c', 'mkdir /tmp/y 2>&1; echo exec-mkdir=$?']);
+    expect(exec.status, exec.stderr).toBe(0);
+    expect(exec.stdout).toContain("mkdir: can't create directory '/tmp/y': No space left on device\nexec-mkdir=1");
+    s.tsrun(['delete', '--force', 'notify']);
+    await exited;
+    const states = events.split('\n').filter((l) => l.startsWith('state ')).map((l) => JSON.parse(l.slice(6, l.lastIndexOf(' fds='))));
+    expect(states).toHaveLength(2);
+    expect(states[0]).toMatchObject({ ociVersion: '1.3.0', fds: ['seccompFd'], metadata: 'from-the-test', state: { id: 'notify', status: 'creating' } });
+    expect(states[1]).toMatchObject({ fds: ['seccompFd'], state: { id: 'notify', status: 'running' } });
+    expect(states[1].pid).not.toBe(states[0].pid);
+    // mkdir (83) or mkdirat (258) on x86_64, once by the init and once by the exec'd shell.
+    expect(events.match(/^notified (83|258) pid \d+$/gm)).toHaveLength(2);
+  });
+
+  it('refuses a NOTIFY profile without listenerPath, and NOTIFY on read or write, before anything exists', () => {
+    for (const [name, seccomp, message] of [
+      ['no-listener', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'listenerPath: SCMP_ACT_NOTIFY needs a listener socket'],
+      ['notify-write', { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/tmp/none.sock', syscalls: [{ names: ['write'], action: 'SCMP_ACT_NOTIFY' }] }, 'SCMP_ACT_NOTIFY on write'],
+    ] as const) {
+      const r = s.tsrun(['run', '--bundle', s.bundle(name, (c) => (c.linux.seccomp = seccomp)), name]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(existsSync(join(s.root, name))).toBe(false);
+    }
   });
 });

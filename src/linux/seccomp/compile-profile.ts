@@ -9,12 +9,25 @@ export interface CompiledSeccomp {
   readonly flags: number;
   /** Syscall names the kernel's tables here do not know; skipped, as runc does. */
   readonly unknownSyscalls: readonly string[];
+  /**
+   * Some rule is SCMP_ACT_NOTIFY: seccomp(2) is asked for a listener fd
+   * (SECCOMP_FILTER_FLAG_NEW_LISTENER), which goes to linux.seccomp.listenerPath.
+   */
+  readonly notify: boolean;
 }
 
 const EPERM = 1;
+const NOTIFY = 0x7fc0_0000;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
+// The chain reports each step's errno with write(2) and waits at a
+// checkpoint with read(2), and the parent can only take the listener fd at
+// the checkpoint after the install: a process stopped on one of these
+// would wait for a listener that never got its fd.
+const NEVER_NOTIFIED = new Set(['read', 'write']);
 
 // The kernel's SECCOMP_RET_* values, which libseccomp's SCMP_ACT_* are.
-function actionValue(action: SeccompAction, errnoRet: number | undefined, field: string): number {
+function actionValue(action: SeccompAction, errnoRet: number | undefined): number {
   switch (action) {
     case 'SCMP_ACT_KILL':
     case 'SCMP_ACT_KILL_THREAD':
@@ -32,7 +45,7 @@ function actionValue(action: SeccompAction, errnoRet: number | undefined, field:
     case 'SCMP_ACT_ALLOW':
       return 0x7fff_0000;
     case 'SCMP_ACT_NOTIFY':
-      throw new Error(`${field}: SCMP_ACT_NOTIFY (a seccomp user-space listener) is not supported by tsrun yet`);
+      return NOTIFY;
   }
 }
 
@@ -62,7 +75,14 @@ const OPERATORS: Record<string, number> = {
  */
 export function compileSeccomp(profile: Seccomp): CompiledSeccomp {
   const lib = libseccomp();
-  const defaultAction = actionValue(profile.defaultAction, profile.defaultErrnoRet, 'linux.seccomp.defaultAction');
+  const defaultAction = actionValue(profile.defaultAction, profile.defaultErrnoRet);
+  if (defaultAction === NOTIFY) {
+    throw new Error('linux.seccomp.defaultAction: SCMP_ACT_NOTIFY for every syscall would stop the process before it could hand over its listener; notify on named syscalls instead');
+  }
+  const notify = (profile.syscalls ?? []).some((rule) => rule.action === 'SCMP_ACT_NOTIFY');
+  if (notify && (profile.listenerPath ?? '') === '') {
+    throw new Error('linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener socket to send the seccomp fd to');
+  }
   const ctx = lib.init(defaultAction);
   if (ctx === null) throw new Error('seccomp_init failed: linux.seccomp.defaultAction may not be valid on this kernel');
   try {
@@ -80,7 +100,7 @@ export function compileSeccomp(profile: Seccomp): CompiledSeccomp {
       if (flag === undefined) throw new Error(`linux.seccomp.flags: ${name} is not supported`);
       return all | flag;
     }, 0);
-    return { filter: exportBpf(ctx), flags, unknownSyscalls };
+    return { filter: exportBpf(ctx), flags: notify ? flags | SECCOMP_FILTER_FLAG_NEW_LISTENER : flags, unknownSyscalls, notify };
   } finally {
     lib.release(ctx);
   }
@@ -92,7 +112,11 @@ function addRule(ctx: unknown, rule: SeccompSyscall, defaultAction: number, fiel
     throw new Error(`${field}.errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno; ${rule.action} cannot return ${rule.errnoRet}`);
   }
   // runtime-spec: a rule without errnoRet returns EPERM; defaultErrnoRet is the default action's alone.
-  const action = actionValue(rule.action, rule.errnoRet, `${field}.action`);
+  const action = actionValue(rule.action, rule.errnoRet);
+  const blocking = rule.names.filter((name) => NEVER_NOTIFIED.has(name));
+  if (action === NOTIFY && blocking.length > 0) {
+    throw new Error(`${field}: SCMP_ACT_NOTIFY on ${blocking.join(', ')} would stop tsrun's own setup before the listener has its fd; these cannot be notified`);
+  }
   // libseccomp refuses a rule that only restates the default action: compare
   // the final values, errno included (ERRNO(EPERM) under ERRNO(ENOSYS) is a rule).
   if (action === defaultAction) return;
