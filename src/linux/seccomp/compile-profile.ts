@@ -125,7 +125,9 @@ function addRule(ctx: unknown, rule: SeccompSyscall, defaultAction: number, fiel
   const groups = new Set(indexes).size === indexes.length ? [args] : args.map((a) => [a]);
   for (const name of rule.names) {
     const nr = lib.syscallResolveName(name);
-    if (nr < 0) {
+    // -1 is "unknown"; other negative numbers are libseccomp's pseudo-syscalls for names
+    // that exist only on another listed architecture (mmap2 on x86), and are valid.
+    if (nr === -1) {
       unknown.push(name);
       continue;
     }
