@@ -1,0 +1,63 @@
+# Stage 2 of the guest: PID 1 in the new root after switch_root, run by the
+# host's /bin/busybox as `sh -c "<this text>"` (the initramfs is gone by now).
+# Runs the job's command with its stdout and stderr on virtio ports, writes
+# its exit status to the job share, powers off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+JOB=/run/tsrun-vm
+
+VERBOSE=$1
+
+say() { echo "tsrun-vm: $*" >&2; }
+step() {
+  [ -n "$VERBOSE" ] && echo "tsrun-vm: [$(busybox cut -d' ' -f1 /proc/uptime)] $*" >&2
+  return 0
+}
+step "stage 2"
+
+# The virtio serial port the host named $1, as a /dev path.
+port() {
+  for p in /sys/class/virtio-ports/*; do
+    if [ "$(busybox cat "$p/name" 2>/dev/null)" = "$1" ]; then
+      echo "/dev/${p##*/}"
+      return 0
+    fi
+  done
+  return 1
+}
+OUT=$(port tsrun.stdout) && ERR=$(port tsrun.stderr) || {
+  say "no virtio serial ports for stdout/stderr; using the console"
+  OUT=/dev/console ERR=/dev/console
+}
+
+busybox ip link set lo up 2>/dev/null
+busybox hostname tsrun-vm
+
+# As on a systemd host: the common controllers are enabled for children of
+# the root cgroup. Others (hugetlb, rdma, misc) stay available to enable.
+for c in cpuset cpu io memory pids; do
+  echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+done
+
+# Keep the command script and the status file open, then take the job share
+# out of sight: the command sees a plain /run.
+exec 8<"$JOB/cmd.sh" 9>"$JOB/status"
+busybox umount -l "$JOB" && busybox rmdir "$JOB"
+
+step "command starts"
+# env -i: the command gets only what cmd.sh exports. The subshell keeps the
+# redirections away from this shell, which reports a killed job ("Killed")
+# on its own stderr: the console, not the command's stderr.
+(exec env -i /bin/bash /proc/self/fd/8 </dev/null >"$OUT" 2>"$ERR" 9>&-)
+rc=$?
+exec 8<&-
+step "command exited"
+
+# Nothing to drain: a blocking write to a virtio port returns once the host
+# has taken the data.
+echo "$rc" >&9
+exec 9>&-
+sync
+say "exit status $rc"
+busybox poweroff -f
+sleep 5
+echo o >/proc/sysrq-trigger
