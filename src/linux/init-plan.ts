@@ -9,7 +9,8 @@ import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
-import { planGuards } from './process/plan-guards.js';
+import { planGuards, planNotDumpable } from './process/plan-guards.js';
+import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
@@ -86,7 +87,8 @@ export function planInit(input: InitPlanInput): InitPlan {
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
-  planGuards(w);
+  const mapsByParent = input.namespaces.newUser && !input.privileged;
+  planGuards(w, mapsByParent ? 'dumpable-until-mapped' : 'not-dumpable');
   // Drop every fd Node had open (and the parent's ends of our pipes), so
   // that from here on each open(2) returns a number the planner predicted.
   for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
@@ -98,6 +100,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     w.check('unshare(CLONE_NEWTIME)', 'unshare', [CLONE.NEWTIME]);
   }
   w.checkpoint('spawned');
+  if (mapsByParent) planNotDumpable(w);
 
   for (const [type, fd] of input.joinFds) {
     const info = NAMESPACES[type as keyof typeof NAMESPACES];
@@ -158,6 +161,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   planPivot(ctx, hostMountNamespace ? 'chroot' : input.noPivot ? 'move' : 'pivot');
   // sysctl writes go through /proc/sys, which the read-only paths lock next.
   planIdentity(spec, w);
+  planPersonality(spec.linux?.personality, w);
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
   if (pty !== undefined) planAttachTerminal(w, pty.slave);

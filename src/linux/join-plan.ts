@@ -1,13 +1,14 @@
 import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
 import { AT_FDCWD } from '../../ffi/constants.js';
-import type { Process } from '../config/types.js';
+import type { LinuxPersonality, Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { closeRangesExcept, FdTable } from './fd-table.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
 import { planExec } from './process/plan-exec.js';
 import { planGuards } from './process/plan-guards.js';
+import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
 import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
@@ -33,6 +34,8 @@ export interface JoinPlanInput {
   readonly seccomp?: CompiledSeccomp;
   /** Name of the session keyring to join instead of the caller's. */
   readonly sessionKeyring: string;
+  /** linux.personality of the container: its processes share one execution domain. */
+  readonly personality?: LinuxPersonality;
 }
 
 export interface JoinPlan {
@@ -66,7 +69,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
-  planGuards(w);
+  planGuards(w, 'not-dumpable');
   for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
     w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
   }
@@ -84,6 +87,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   w.close(input.rootFd);
   // Not the caller's session keyring: its keys are not the container's.
   w.sys(`join the session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
+  planPersonality(input.personality, w);
   const pty = proc.terminal === true ? planOpenPty(w, AT_FDCWD) : undefined;
   if (pty !== undefined) {
     w.checkpoint('terminal');

@@ -14,7 +14,19 @@ const SIGKILL = 9;
  *   these need CAP_SYS_PTRACE; execve of the container's program makes it
  *   dumpable again.
  */
-export function planGuards(w: ChainWriter): void {
+export function planGuards(w: ChainWriter, dumpable: 'not-dumpable' | 'dumpable-until-mapped'): void {
   w.check('prctl(PR_SET_PDEATHSIG, SIGKILL)', 'prctl', [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+  if (dumpable === 'not-dumpable') planNotDumpable(w);
+}
+
+/**
+ * A process that is not dumpable has its /proc/<pid> files owned by root of
+ * its user namespace, or by the host's root while that root is unmapped: an
+ * unprivileged parent could then not write the new user namespace's
+ * uid_map, gid_map and setgroups. So under an unprivileged caller the
+ * process stays dumpable until the maps are written. That caller's
+ * containers cannot write the host's node binary anyway (root owns it).
+ */
+export function planNotDumpable(w: ChainWriter): void {
   w.check('prctl(PR_SET_DUMPABLE, 0)', 'prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0]);
 }

@@ -441,3 +441,33 @@ describe('planInit with process.terminal', () => {
     expect(lines.filter((l) => l.includes('console'))).toEqual([]);
   });
 });
+
+describe('planInit with linux.personality', () => {
+  it('sets the persona once, after pivot_root and before the seccomp filter and the credentials, so execve inherits it', () => {
+    // Without no_new_privs: the filter is installed before the credentials.
+    const spec = fullSpec({}, { personality: { domain: 'LINUX32' } });
+    const lines = render(planInit(initInput(spec, { seccomp: { filter: new Uint8Array(8), flags: 0, unknownSyscalls: [], notify: false } })).steps);
+    const persona = mustFind(lines, 'personality(8) ?report');
+    expect(lines.filter((l) => l.startsWith('personality('))).toHaveLength(1);
+    expect(persona).toBeGreaterThan(mustFind(lines, /^syscall\(SYS_pivot_root/));
+    expect(persona).toBeLessThan(mustFind(lines, /^syscall\(SYS_seccomp/));
+    expect(persona).toBeLessThan(mustFind(lines, 'syscall(SYS_setresuid, 1000, 1000, 1000) ?report'));
+    expect(persona).toBeLessThan(mustFind(lines, 'checkpoint ready'));
+  });
+
+  it('makes no personality call without the field', () => {
+    expect(render(planInit(initInput(fullSpec())).steps).filter((l) => l.startsWith('personality('))).toEqual([]);
+  });
+});
+
+describe('planInit: dumpable', () => {
+  it('is not dumpable from the first step, except under an unprivileged caller with a new user namespace, until its maps are written', () => {
+    const dumpableStep = 'prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ?report';
+    const root = plan(baseSpec({ linux: USERNS_LINUX })).lines;
+    expect(root.indexOf(dumpableStep)).toBe(1);
+    const rootless = plan(baseSpec({ linux: USERNS_LINUX }), { privileged: false }).lines;
+    expect(rootless.indexOf(dumpableStep)).toBe(rootless.indexOf('checkpoint spawned') + 1);
+    const rootlessNoUserns = plan(fullSpec(), { privileged: false }).lines;
+    expect(rootlessNoUserns.indexOf(dumpableStep)).toBe(1);
+  });
+});
