@@ -42,6 +42,8 @@ function bind() {
     socket: f('int socket(int domain, int type, int protocol)'),
     connect: f('int connect(int fd, const uint8_t *addr, uint32_t len)'),
     sendmsg: f('long sendmsg(int fd, const uint8_t *msg, int flags)'),
+    schedSetaffinity: f('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)'),
+    schedGetaffinity: f('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)'),
   };
 }
 

@@ -20,6 +20,10 @@ interface SyscallTable {
   readonly seccomp: number;
   readonly keyctl: number;
   readonly bpf: number;
+  readonly ioprio_set: number;
+  readonly ioprio_get: number;
+  readonly sched_setattr: number;
+  readonly sched_getattr: number;
 }
 
 const x64: SyscallTable = {
@@ -40,6 +44,10 @@ const x64: SyscallTable = {
   seccomp: 317,
   keyctl: 250,
   bpf: 321,
+  ioprio_set: 251,
+  ioprio_get: 252,
+  sched_setattr: 314,
+  sched_getattr: 315,
 };
 
 const arm64: SyscallTable = {
@@ -60,6 +68,10 @@ const arm64: SyscallTable = {
   seccomp: 277,
   keyctl: 219,
   bpf: 280,
+  ioprio_set: 30,
+  ioprio_get: 31,
+  sched_setattr: 274,
+  sched_getattr: 275,
 };
 
 function tableFor(arch: string): SyscallTable {

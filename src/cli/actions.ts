@@ -1,4 +1,5 @@
-import type { Spec } from '../config/types.js';
+import type { LinuxResources, Spec } from '../config/types.js';
+import type { EventsOptions } from '../runtime/events.js';
 import type { ExecOptions } from '../runtime/exec.js';
 import type { CreateOptions, GlobalOptions, RunOptions } from '../runtime/options.js';
 import type { ContainerSummary } from '../runtime/read-only-operations.js';
@@ -21,6 +22,13 @@ export interface Actions {
   exec(g: GlobalOptions, o: ExecOptions): Promise<number>;
   defaultSpec(rootless: boolean): Promise<Spec>;
   features(): Promise<unknown>;
+  pause(g: GlobalOptions, id: string): Promise<void>;
+  resume(g: GlobalOptions, id: string): Promise<void>;
+  update(g: GlobalOptions, id: string, changes: LinuxResources): Promise<void>;
+  /** Resolves when the events end: at once with `stats`, else when the container stops. */
+  events(g: GlobalOptions, id: string, o: EventsOptions, emit: (line: string) => void): Promise<void>;
+  /** Resolves to the text to print. */
+  ps(g: GlobalOptions, id: string, format: 'table' | 'json', psArgs: readonly string[]): Promise<string>;
 }
 
 export const runtimeActions: Actions = {
@@ -34,4 +42,9 @@ export const runtimeActions: Actions = {
   exec: async (g, o) => (await import('../runtime/exec.js')).exec(g, o),
   defaultSpec: async (rootless) => (await import('../config/default-spec.js')).defaultSpec({ rootless }),
   features: async () => (await import('../config/features.js')).features(),
+  pause: async (g, id) => (await import('../runtime/pause.js')).pause(g, id),
+  resume: async (g, id) => (await import('../runtime/pause.js')).resume(g, id),
+  update: async (g, id, changes) => (await import('../runtime/update.js')).update(g, id, changes),
+  events: async (g, id, o, emit) => (await import('../runtime/events.js')).events(g, id, o, emit),
+  ps: async (g, id, format, psArgs) => (await import('../runtime/ps.js')).ps(g, id, format, psArgs),
 };

@@ -110,7 +110,7 @@ export interface Features {
   linux: {
     namespaces: string[];
     capabilities: string[];
-    cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean };
+    cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
     seccomp: {
       enabled: boolean;
       actions: string[];
@@ -135,7 +135,8 @@ export function features(): Features {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false },
+      // Resource limits are written to cgroup v2 files (src/linux/cgroups/resources/), rdma.max included.
+      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true },
       // Compiled by libseccomp in the parent (src/linux/seccomp/compile-profile.ts).
       seccomp: {
         enabled: true,

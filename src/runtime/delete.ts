@@ -101,7 +101,7 @@ async function destroy(store: StateStore, record: ContainerRecord): Promise<void
 async function removeCgroup(cgroupPath: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      signalCgroup(cgroupPath, constants.signals.SIGKILL);
+      killTree(cgroupPath);
       removeTree(cgroupPath);
       return;
     } catch (error) {
@@ -111,6 +111,21 @@ async function removeCgroup(cgroupPath: string): Promise<void> {
       }
       await sleep(POLL_MS);
     }
+  }
+}
+
+/**
+ * SIGKILL every process of the cgroup tree: through cgroup.kill where the
+ * kernel has it (5.14+), which also catches processes forked while we
+ * look; else one pid at a time.
+ */
+function killTree(cgroupPath: string): void {
+  try {
+    // r+: never create the file in a directory that is not (or no longer) a cgroup.
+    writeFileSync(join(cgroupPath, 'cgroup.kill'), '1', { flag: 'r+' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    signalCgroup(cgroupPath, constants.signals.SIGKILL);
   }
 }
 

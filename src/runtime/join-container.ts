@@ -17,6 +17,7 @@ import { SECCOMP_LISTENER_CHECKPOINT, type SeccompListener } from '../linux/secc
 import type { ContainerRecord } from './container-record.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './launch.js';
+import { processFields } from './process-fields.js';
 import { sendSeccompListener } from './seccomp-listener.js';
 import { takePtyMaster } from './terminal.js';
 
@@ -39,6 +40,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
   const executable = findExecutableInProcess(proc, init);
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   assertOpen(preservedFds);
+  const fields = processFields(spec, proc, 'exec');
   const namespaces = namespacesOf(init);
   const pidNamespace = namespaces.find((n) => n.type === 'pid');
   if (pidNamespace !== undefined && process.geteuid?.() !== 0) {
@@ -74,6 +76,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
           executable,
           setgroupsAllowed,
           sessionKeyring: `_ses.${record.id}`,
+          ...(spec.linux?.personality === undefined ? {} : { personality: spec.linux.personality }),
           ...(seccomp === undefined ? {} : { seccomp }),
         });
         credentials = plan.credentials;
@@ -85,6 +88,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
     let terminal: number | undefined;
     try {
       puppet.reachCheckpoint('spawned');
+      fields.beforeCgroup(puppet.pid);
       if (record.cgroupPath !== undefined) {
         hostKernel.writeFile(join(record.cgroupPath, 'cgroup.procs'), String(puppet.pid), "the container's cgroup");
       }
@@ -92,6 +96,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
       if (proc.oomScoreAdj !== undefined) {
         hostKernel.writeFile(`/proc/${puppet.pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
       }
+      fields.spawned(puppet.pid);
       puppet.release();
       if (pty !== undefined) {
         puppet.reachCheckpoint('terminal');
@@ -105,6 +110,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
       }
       puppet.reachCheckpoint('ready');
       if (credentials !== undefined) verifyCredentials(puppet.pid, credentials);
+      fields.ready(puppet.pid);
       puppet.release();
       return { puppet, ...(terminal === undefined ? {} : { terminal }) };
     } catch (error) {

@@ -7,7 +7,8 @@ import { Puppet } from '../../ffi/puppet.js';
 import { SyscallError } from '../../ffi/syscall-error.js';
 import type { Spec, State } from '../config/types.js';
 import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
-import { cgroupDirectory, joinCgroup, refuseUnenforcedResources, removeCgroups } from '../linux/cgroups/cgroup2.js';
+import { applyResources, cgroupDirectory, checkResources, joinCgroup, removeCgroups } from '../linux/cgroups/cgroup2.js';
+import { requestedFields, type ResourcePlan } from '../linux/cgroups/resources/plan-resources.js';
 import { inNamespacesOf, withPidNamespaceOf } from '../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../linux/id-maps.js';
 import { planInit, type InitPlan } from '../linux/init-plan.js';
@@ -25,6 +26,7 @@ import { verifyMasks } from '../linux/rootfs/verify-masks.js';
 import { runHooks } from './hooks.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import type { CreateOptions } from './options.js';
+import { processFields } from './process-fields.js';
 import { sendSeccompListener } from './seccomp-listener.js';
 import { takePtyMaster } from './terminal.js';
 import { refuseUnsupported } from './unsupported.js';
@@ -66,13 +68,15 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const proc = spec.process;
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
   refuseUnsupported(spec);
+  const fields = processFields(spec, proc, 'init');
   if (o.consoleSocket !== undefined && proc.terminal !== true) {
     throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
   }
   if (proc.terminal === true && o.consoleSocket === undefined && !ctx.foreground) {
     throw new Error('process.terminal: a detached container needs --console-socket to hand its terminal to (or set "terminal": false)');
   }
-  refuseUnenforcedResources(spec.linux?.resources);
+  const resources = checkResources(hostKernel, spec.linux?.resources);
+  for (const note of resources.ignored) logger.warn(note);
   const namespaces = planNamespaces(spec);
   refuseHostMountNamespace(namespaces.joins);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
@@ -136,7 +140,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('spawned');
     if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, process.geteuid?.() === 0);
     writeTimeOffsets(hostKernel, pid, spec);
-    const createdCgroups = placeInCgroup(cgroupPath, pid, spec);
+    const createdCgroups = placeInCgroup(cgroupPath, pid, spec, resources);
     const inCgroup = createdCgroups.length > 0;
     if (inCgroup) {
       // A cgroup can only be removed once its processes are gone.
@@ -145,11 +149,13 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         removeCgroups(hostKernel, createdCgroups);
       });
       applyDeviceRules(cgroupPath, spec.linux?.resources?.devices);
+      applyResources(hostKernel, cgroupPath, resources.writes);
     }
     applyRlimits(hostKernel, pid, proc.rlimits);
     if (proc.oomScoreAdj !== undefined) {
       hostKernel.writeFile(`/proc/${pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
     }
+    fields.spawned(pid);
     puppet.release();
 
     puppet.reachCheckpoint('isolated');
@@ -173,6 +179,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     puppet.reachCheckpoint('ready');
     if (plan.credentials !== undefined) verifyCredentials(pid, plan.credentials);
     verifyMasks(pid, spec.linux?.maskedPaths ?? []);
+    fields.ready(pid);
     puppet.release();
     const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
     return {
@@ -275,9 +282,10 @@ function withListenEnv(spec: Spec, count: number): Spec {
 /**
  * Move the process into its cgroup. An unprivileged caller (rootless) may
  * have no cgroup delegated to it; like runc, it then runs without one,
- * unless the config asks for something only a cgroup can give.
+ * unless the config asks for something only a cgroup can give (device
+ * rules, resource limits), which is never silently dropped.
  */
-function placeInCgroup(path: string, pid: number, spec: Spec): string[] {
+function placeInCgroup(path: string, pid: number, spec: Spec, resources: ResourcePlan): string[] {
   try {
     return joinCgroup(hostKernel, path, pid);
   } catch (error) {
@@ -286,6 +294,10 @@ function placeInCgroup(path: string, pid: number, spec: Spec): string[] {
     if (!rootless || !denied) throw error;
     if ((spec.linux?.resources?.devices ?? []).length > 0) {
       throw new Error(`${error.message}: linux.resources.devices needs a cgroup, and none is delegated to this user; remove the device rules or delegate a cgroup`);
+    }
+    const limits = requestedFields(resources.writes);
+    if (limits.length > 0) {
+      throw new Error(`${error.message}: ${limits.join(', ')} ${limits.length > 1 ? 'need' : 'needs'} a cgroup, and none is delegated to this user; remove the limits or delegate a cgroup`);
     }
     return [];
   }

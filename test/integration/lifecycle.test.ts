@@ -230,14 +230,14 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(s.root, 'mem'))).toBe(false);
   });
 
-  it('a setting tsrun cannot honour yet (a scheduler policy) is refused, never ignored', () => {
-    const bundle = s.bundle('sched', (c) => {
-      c.process.scheduler = { policy: 'SCHED_BATCH' };
+  it('a setting tsrun cannot honour yet (Intel RDT) is refused, never ignored', () => {
+    const bundle = s.bundle('rdt', (c) => {
+      c.linux.intelRdt = { closID: 'tsrun-test' };
     });
-    const r = s.tsrun(['create', '--bundle', bundle, 'sched']);
+    const r = s.tsrun(['create', '--bundle', bundle, 'rdt']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/process\.scheduler: tsrun does not support scheduler policies yet/);
-    expect(existsSync(join(s.root, 'sched'))).toBe(false);
+    expect(r.stderr).toMatch(/linux\.intelRdt: tsrun does not support Intel RDT yet/);
+    expect(existsSync(join(s.root, 'rdt'))).toBe(false);
   });
 
   it('a cgroupsPath naming the cgroup2 root, or a cgroup that exists, is refused and touches nothing', () => {

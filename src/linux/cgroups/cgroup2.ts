@@ -4,6 +4,10 @@ import type { HostKernel } from '../../../ffi/host-kernel.js';
 import { SyscallError } from '../../../ffi/syscall-error.js';
 import type { LinuxResources, Spec } from '../../config/types.js';
 import { readMountInfo } from '../mountinfo.js';
+import { writeResources } from './resources/apply-resources.js';
+import type { CgroupWrite } from './resources/cgroup-write.js';
+import { availableWrites, enableControllers } from './resources/controllers.js';
+import { planResources, type ResourcePlan } from './resources/plan-resources.js';
 
 /**
  * Where cgroup2 is mounted: /sys/fs/cgroup on a pure cgroup v2 host, or the
@@ -117,37 +121,24 @@ export function removeCgroups(kernel: HostKernel, dirs: readonly string[]): void
 }
 
 /**
- * Resource limits belong to the cgroup v2 manager (tracked separately);
- * until a limit is enforced it is refused, never silently ignored.
- * Device rules are enforced (BPF, see device-cgroup.ts).
+ * Plan linux.resources and check that this host's cgroup2 has every
+ * controller the plan needs, before anything is created: a config that
+ * cgroup v2 or this host cannot honour fails here and leaves nothing
+ * behind. Returns the writes to make once the cgroup exists.
  */
-export function refuseUnenforcedResources(resources: LinuxResources | undefined): void {
-  if (resources === undefined) return;
-  const requested = Object.entries(withoutDefaults(resources))
-    .filter(([key, value]) => key !== 'devices' && !isEmpty(value))
-    .map(([key]) => `linux.resources.${key}`);
-  if (requested.length > 0) {
-    throw new Error(
-      `${requested.join(', ')}: tsrun does not enforce cgroup resource limits yet; remove these fields ` +
-        '(a limit that is not enforced would be a silent lie)',
-    );
-  }
+export function checkResources(kernel: Pick<HostKernel, 'readFile'>, resources: LinuxResources | undefined): ResourcePlan {
+  const plan = planResources(resources);
+  if (plan.writes.length === 0) return plan;
+  return { writes: availableWrites(kernel, cgroup2Mount(), plan.writes, readMountInfo()), ignored: plan.ignored };
 }
 
 /**
- * cpu.shares 1024 is the kernel's default weight, and containerd and
- * Docker send it with every container: asking for the default is met by
- * doing nothing.
+ * Enable the controllers the writes need from the cgroup2 root down to the
+ * cgroup's parent, then make the writes in the cgroup. Called while the
+ * container's process waits at its first checkpoint: no user code runs
+ * before its limits are in place.
  */
-function withoutDefaults(resources: LinuxResources): LinuxResources {
-  if (resources.cpu?.shares !== 1024) return resources;
-  const { shares: _default, ...cpu } = resources.cpu;
-  return { ...resources, cpu };
-}
-
-function isEmpty(value: unknown): boolean {
-  if (value === undefined || value === null) return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.values(value as object).every(isEmpty);
-  return false;
+export function applyResources(kernel: HostKernel, cgroupDir: string, writes: readonly CgroupWrite[]): void {
+  enableControllers(kernel, cgroup2Mount(), cgroupDir, writes);
+  writeResources(kernel, cgroupDir, writes);
 }

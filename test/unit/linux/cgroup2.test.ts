@@ -1,7 +1,6 @@
 import { readFileSync as realReadFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { LinuxResources } from '../../../src/config/types.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 import { baseSpec, temporaryDir } from './fixtures.js';
 
@@ -19,7 +18,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...actual, readFileSync, default: { ...actual, readFileSync } };
 });
 
-const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, refuseUnenforcedResources, removeCgroups, systemdPath } = await import(
+const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, removeCgroups, systemdPath } = await import(
   '../../../src/linux/cgroups/cgroup2.js'
 );
 
@@ -210,31 +209,5 @@ describe('cgroupDirectory refuses cgroups that are not the container\'s own', ()
     expect(() => cgroupDirectory(withPath('.'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
     expect(() => cgroupDirectory(withPath('/system.slice'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
     expect(cgroupDirectory(withPath('/system.slice/c1'), 'c1', false)).toBe('/sys/fs/cgroup/system.slice/c1');
-  });
-});
-
-describe('refuseUnenforcedResources', () => {
-  it('allows device rules (enforced with BPF) and no resources at all', () => {
-    expect(() => refuseUnenforcedResources(undefined)).not.toThrow();
-    expect(() => refuseUnenforcedResources({})).not.toThrow();
-    expect(() => refuseUnenforcedResources({ devices: [{ allow: false, access: 'rwm' }] })).not.toThrow();
-  });
-
-  it('allows empty objects and arrays: nothing is asked for', () => {
-    expect(() => refuseUnenforcedResources({ memory: {}, cpu: {}, pids: undefined, hugepageLimits: [], unified: {}, blockIO: { weightDevice: [] } } as LinuxResources)).not.toThrow();
-  });
-
-  it('allows cpu.shares 1024, the kernel default that containerd sends with every container', () => {
-    expect(() => refuseUnenforcedResources({ cpu: { shares: 1024 } })).not.toThrow();
-    expect(() => refuseUnenforcedResources({ cpu: { shares: 512 } })).toThrow(/^linux\.resources\.cpu: /);
-    expect(() => refuseUnenforcedResources({ cpu: { shares: 1024, quota: 50000 } })).toThrow(/^linux\.resources\.cpu: /);
-  });
-
-  it('refuses every limit it does not enforce, naming each field', () => {
-    expect(() => refuseUnenforcedResources({ memory: { limit: 1 << 30 } })).toThrow(/^linux\.resources\.memory: tsrun does not enforce cgroup resource limits yet/);
-    expect(() => refuseUnenforcedResources({ pids: { limit: 0 } })).toThrow(/^linux\.resources\.pids: /);
-    expect(() =>
-      refuseUnenforcedResources({ devices: [{ allow: true }], memory: { swap: 0 }, cpu: { cpus: '0-1' }, pids: { limit: 10 }, unified: { 'io.max': 'x' } }),
-    ).toThrow(/^linux\.resources\.memory, linux\.resources\.cpu, linux\.resources\.pids, linux\.resources\.unified: /);
   });
 });

@@ -129,3 +129,15 @@ describe('planJoin with a terminal', () => {
     ]);
   });
 });
+
+describe('planJoin with linux.personality', () => {
+  it("gives the process the container's persona inside its namespaces, before the seccomp filter and the credentials", () => {
+    const seccomp: CompiledSeccomp = { filter: new Uint8Array(16), flags: 0, unknownSyscalls: [], notify: false };
+    const lines = render(planJoin(input({ seccomp, personality: { domain: 'LINUX32' }, proc: { ...proc, noNewPrivileges: false } })).steps);
+    const persona = mustFind(lines, 'personality(8) ?report');
+    expect(persona).toBeGreaterThan(mustFind(lines, "chroot(\".\") ?report"));
+    expect(persona).toBeLessThan(mustFind(lines, /^syscall\(SYS_seccomp/));
+    expect(persona).toBeLessThan(mustFind(lines, /^syscall\(SYS_setresuid/));
+    expect(render(planJoin(input()).steps).filter((l) => l.startsWith('personality('))).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/config/types.js';
 import { refuseUnsupported } from '../../../src/runtime/unsupported.js';
@@ -30,12 +31,25 @@ describe('refuseUnsupported', () => {
     expect(() => refuseUnsupported(spec())).not.toThrow();
   });
 
+  it('accepts the process fields tsrun implements: scheduler, ioPriority, execCPUAffinity, personality', () => {
+    const proc = {
+      cwd: '/',
+      args: ['/bin/sh'],
+      scheduler: { policy: 'SCHED_BATCH' as const },
+      ioPriority: { class: 'IOPRIO_CLASS_BE' as const, priority: 4 },
+      execCPUAffinity: { initial: '0', final: '0-1' },
+    };
+    expect(() => refuseUnsupported(spec({ process: proc, linux: { personality: { domain: 'LINUX32' } } }))).not.toThrow();
+  });
+
   it('lists startContainer among the other unsupported fields, one line each', () => {
     const both = spec({ hooks: { startContainer: [hook] }, linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:container_file_t:s0' } });
     expect(() => refuseUnsupported(both)).toThrow(
       new Error(
         [
-          'linux.mountLabel: tsrun does not support SELinux mount labels yet; remove the field',
+          existsSync('/sys/fs/selinux/enforce')
+            ? 'linux.mountLabel: tsrun does not support SELinux mount labels yet; remove the field'
+            : 'linux.mountLabel: SELinux is not enabled on this host (no /sys/fs/selinux/enforce), so the label cannot be applied; remove the field or run on a host with SELinux',
           "hooks.startContainer: tsrun does not support startContainer hooks (they would run with the host's privileges, not the container's) yet; remove the field",
         ].join('\n'),
       ),
