@@ -408,7 +408,7 @@ describe('planInit', () => {
 describe('planInit with process.terminal', () => {
   it("opens the pty in the container's devpts before \"mounted\", binds it on /dev/console, and makes it the stdio of a new session before the credentials", () => {
     const spec = fullSpec();
-    const { steps, pty } = planInit(initInput({ ...spec, process: { ...spec.process, terminal: true } }));
+    const { steps, pty } = planInit(initInput({ ...spec, process: { cwd: '/', ...spec.process, terminal: true } }));
     const lines = render(steps);
     expect(pty).toBeDefined();
     const master = pty?.master ?? -1;

@@ -91,7 +91,7 @@ describe('planJoin', () => {
   });
 
   it("installs the container's seccomp filter: before the credentials without no_new_privs, as the last step with it", () => {
-    const seccomp: CompiledSeccomp = { filter: new Uint8Array(16), flags: 0, unknownSyscalls: [] };
+    const seccomp: CompiledSeccomp = { filter: new Uint8Array(16), flags: 0, unknownSyscalls: [], notify: false };
     const late = render(planJoin(input({ seccomp })).steps);
     expect(late.findIndex((l) => l.startsWith('syscall(SYS_seccomp'))).toBeGreaterThan(mustFind(late, 'checkpoint ready'));
     const early = planJoin(input({ seccomp, proc: { ...proc, noNewPrivileges: false } }));

@@ -12,7 +12,7 @@ import { baseSpec, CHANNEL, FIFO_FD, initInput, parentFds } from './fixtures.js'
 import { callSteps, lineIndex, mustFind, render, replayFds } from './steps.js';
 
 /** Two BPF instructions; the planners only pass them through. */
-const PROFILE: CompiledSeccomp = { filter: new Uint8Array(16).fill(7), flags: 1, unknownSyscalls: [] };
+const PROFILE: CompiledSeccomp = { filter: new Uint8Array(16).fill(7), flags: 1, unknownSyscalls: [], notify: false };
 
 function execTail(lateSeccomp?: CompiledSeccomp) {
   const fds = new FdTable([0, 1, 2, FIFO_FD, CHANNEL.syncRead, CHANNEL.reportWrite]);

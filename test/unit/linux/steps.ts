@@ -111,7 +111,7 @@ export function u32Words(bytes: Uint8Array): number[] {
   return Array.from({ length: Math.floor(bytes.length / 4) }, (_, i) => view.readUInt32LE(4 * i));
 }
 
-function formatBytes(fn: string, sys: string | undefined, bytes: Uint8Array): string {
+function formatBytes(sys: string | undefined, bytes: Uint8Array): string {
   if (sys === 'openat2' && bytes.length === 24) {
     const how = decodeOpenHow(bytes);
     return `how{${oFlags(how.flags)}, ${octal(how.mode)}, ${resolveFlags(how.resolve)}}`;
@@ -139,7 +139,7 @@ function formatArg(fn: string, sys: string | undefined, index: number, arg: Chai
   if (arg instanceof ChainBufferOffset) return `${formatBuffer(arg.buffer)}+${arg.offset}`;
   if (arg instanceof ErrnoLocation) return '&errno';
   if (arg instanceof SockFprog) return `sock_fprog{${arg.filter.length / 8} insns}`;
-  if (arg instanceof Uint8Array) return formatBytes(fn, sys, arg);
+  if (arg instanceof Uint8Array) return formatBytes(sys, arg);
   return `[${arg.map((s) => JSON.stringify(s)).join(', ')}]`;
 }
 
