@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,6 +53,27 @@ describe.skipIf(skip !== undefined)('cgroup v2 limits, enforced (pure cgroup v2 
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(CGROUP, id)), 'delete removes the cgroup').toBe(false);
   }
+
+  it('runs a container under memory 1 MiB and pids 1, as crun does: no Node process is ever inside', () => {
+    const bundle = s.bundle('vm-tiny', (c) => {
+      // crun 1.8 (Debian 12) knows spec versions up to 1.1; the bundle is shared.
+      c.ociVersion = '1.0.2';
+      c.process.args = ['/bin/echo', 'tiny'];
+      c.linux.resources.memory = { limit: 1 * MiB };
+      c.linux.resources.pids = { limit: 1 };
+    });
+    const r = s.tsrun(['run', '--bundle', bundle, 'vm-tiny']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('tiny\n');
+    // crun, from Debian's package, with the very same bundle.
+    const crun = spawnSync('crun', ['--root', join(s.dir, 'crun'), 'run', '--bundle', bundle, 'vm-tiny-crun'], { encoding: 'utf8', timeout: 60_000 });
+    if (crun.error === undefined) {
+      expect(crun.status, crun.stderr).toBe(0);
+      expect(crun.stdout).toBe('tiny\n');
+    } else {
+      console.warn(`crun not run for comparison: ${crun.error.message}`);
+    }
+  });
 
   it('memory.max OOM-kills a hog; memory.events counts it and `events` reports it', async () => {
     const out = start('vm-oom', 'while [ ! -e /out/go ]; do sleep 0.05; done; tail /dev/zero; sleep 1000', (c) => {
