@@ -44,6 +44,25 @@ hyperfine --runs "$runs" --warmup 3 --export-markdown "$work/state.md" \
 $tsrun --root "$work/tsrun" delete --force q1
 runc --root "$work/runc" delete --force q1
 
+# exec into a running container: what engines do for health checks and `docker exec`.
+node -e '
+  const fs = require("fs"); const f = process.argv[1];
+  const c = JSON.parse(fs.readFileSync(f, "utf8"));
+  c.process.args = ["sleep", "1000"];
+  c.root.path = process.argv[3]; // the same rootfs (runc refuses one that is a symlink)
+  fs.writeFileSync(process.argv[2], JSON.stringify(c));' "$bundle/config.json" "$work/sleep.json" "$bundle/rootfs"
+mkdir -p "$work/sleeper"
+cp "$work/sleep.json" "$work/sleeper/config.json"
+# Different ids: both runtimes would make the cgroup /<id>.
+te="$(next)"; re="$(next)"
+$tsrun --root "$work/tsrun" run -d -b "$work/sleeper" "$te"
+runc --root "$work/runc" run -d -b "$work/sleeper" "$re" >/dev/null 2>&1 </dev/null
+hyperfine --runs "$runs" --warmup 3 --export-markdown "$work/exec.md" \
+  -n "tsrun exec" "$tsrun --root $work/tsrun exec $te /bin/true" \
+  -n "runc exec" "runc --root $work/runc exec $re /bin/true" >/dev/null
+$tsrun --root "$work/tsrun" delete --force "$te"
+runc --root "$work/runc" delete --force "$re"
+
 rss() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 tsrun_rss=$(rss "$tsrun" --root "$work/tsrun" run -b "$bundle" rss1)
 runc_rss=$(rss runc --root "$work/runc" run -b "$bundle" rss1)
@@ -62,6 +81,10 @@ runc_rss=$(rss runc --root "$work/runc" run -b "$bundle" rss1)
   echo "## state of a created container"
   echo
   cat "$work/state.md"
+  echo
+  echo "## exec of \`/bin/true\` in a running container"
+  echo
+  cat "$work/exec.md"
   echo
   echo "## peak memory of the runtime process (\`run\`, max RSS)"
   echo
