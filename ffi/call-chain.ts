@@ -1,9 +1,10 @@
 import koffi from 'koffi';
 import { Arena } from './arena.js';
 import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
-import { O, SIG_SETMASK } from './constants.js';
+import { CLONE_PARENT, O, SIG_SETMASK, SIGCHLD } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
 import { SyscallError } from './syscall-error.js';
+import { SYS } from './syscall-numbers.js';
 
 // glibc's ucontext_t layout (x86_64 and aarch64 agree on these offsets).
 const UC_LINK = 8;
@@ -28,6 +29,8 @@ export interface ReportSlot {
 interface NativeCall {
   readonly fn: bigint;
   readonly args: bigint[];
+  /** The last argument is the address of the context of this native, resolved when linking. */
+  contextArg?: number;
   /** Captured (and so run) with every signal blocked. */
   blocked?: boolean;
 }
@@ -81,7 +84,23 @@ export class CompiledChain {
       natives.push({ fn: write, args: [BigInt(channel.reportWrite), errnoAddress, 4n] });
     };
     let unblockedFrom: number | undefined;
+    const forkStack = steps.some((s) => s.kind === 'fork') ? this.arena.addressOf(this.arena.reserve(CLONE_STACK) + CLONE_STACK) : 0n;
+    steps.forEach((step, index) => {
+      if (step.kind === 'fork' && steps[index + 1]?.kind !== 'checkpoint') {
+        throw new Error(`the chain's fork "${step.what}" must be followed by a checkpoint`);
+      }
+    });
     for (const step of steps) {
+      if (step.kind === 'fork') {
+        // clone(setcontext, stack, CLONE_PARENT | SIGCHLD, <the context after exit_group>):
+        // the child starts at the next step; this process reports and exits.
+        const clone: NativeCall = { fn: symbolAddress('clone'), args: [symbolAddress('setcontext'), forkStack, BigInt(CLONE_PARENT | SIGCHLD)] };
+        checked(clone);
+        natives.push({ fn: symbolAddress('syscall'), args: [BigInt(SYS.exit_group), 0n] });
+        clone.contextArg = natives.length;
+        this.slots.push({ what: step.what, tolerate: [] });
+        continue;
+      }
       if (step.kind === 'unblock-signals') {
         unblockedFrom = natives.length;
         continue;
@@ -139,6 +158,12 @@ export class CompiledChain {
   private link(natives: readonly NativeCall[]): bigint {
     const c = libc();
     const offsets = natives.map(() => this.arena.reserve(CONTEXT_SIZE));
+    for (const native of natives) {
+      if (native.contextArg === undefined) continue;
+      const target = offsets[native.contextArg];
+      if (target === undefined) throw new Error('a fork must be followed by more steps');
+      native.args.push(this.arena.addressOf(target));
+    }
     // getcontext records the calling thread's signal mask in the context:
     // set the mask each context should run with while capturing it.
     const previous = Buffer.alloc(SIGSET_SIZE);
@@ -179,9 +204,9 @@ function errnoLocation(): bigint {
 }
 
 function estimateSize(steps: readonly ChainStep[]): number {
-  let bytes = CLONE_STACK + 4096;
+  let bytes = 2 * CLONE_STACK + 4096;
   for (const step of steps) {
-    const contexts = step.kind === 'unblock-signals' ? 0 : step.kind === 'call' && step.report === undefined ? 1 : 3;
+    const contexts = step.kind === 'unblock-signals' ? 0 : step.kind === 'call' && step.report === undefined ? 1 : step.kind === 'fork' ? 4 : 3;
     bytes += contexts * (CONTEXT_SIZE + STEP_STACK + 32);
     if (step.kind === 'call') {
       for (const arg of step.args) bytes += argumentSize(arg) + 16;

@@ -83,7 +83,18 @@ export interface UnblockSignalsStep {
   readonly kind: 'unblock-signals';
 }
 
-export type ChainStep = CallStep | CheckpointStep | ReportStep | UnblockSignalsStep;
+/**
+ * The process forks: a child (made with CLONE_PARENT, so it is tsrun's
+ * child, not ours) goes on with the next steps, and this process reports
+ * the clone and exits. A checkpoint must follow, so that the child's
+ * reports come after the clone's.
+ */
+export interface ForkStep {
+  readonly kind: 'fork';
+  readonly what: string;
+}
+
+export type ChainStep = CallStep | CheckpointStep | ReportStep | UnblockSignalsStep | ForkStep;
 
 export function call(fn: string, args: readonly ChainArg[], report?: string, tolerate?: readonly string[]): CallStep {
   return { kind: 'call', fn, args, ...(report === undefined ? {} : { report }), ...(tolerate ? { tolerate } : {}) };
@@ -99,4 +110,8 @@ export function reportErrno(what: string): ReportStep {
 
 export function unblockSignals(): UnblockSignalsStep {
   return { kind: 'unblock-signals' };
+}
+
+export function fork(what: string): ForkStep {
+  return { kind: 'fork', what };
 }

@@ -14,6 +14,8 @@ export const CLONE = {
 } as const;
 
 export const SIGCHLD = 17;
+/** clone(2): the child's parent is the caller's parent. */
+export const CLONE_PARENT = 0x00008000;
 
 export const O = {
   RDONLY: 0o0,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CompiledChain, openChannel, type ChainChannel, type ReportSlot } from './call-chain.js';
 import type { ChainStep } from './chain-step.js';
 import { SIG_BLOCK, SIG_SETMASK, SIGCHLD } from './constants.js';
@@ -24,10 +25,17 @@ export class Puppet {
   private exitStatus: number | undefined;
 
   private constructor(
-    readonly pid: number,
+    private current: number,
     private readonly channel: ChainChannel,
     private readonly slots: readonly ReportSlot[],
+    /** tsrun's children before this one: a forked chain's child is the one not among them. */
+    private readonly siblings: ReadonlySet<number>,
   ) {}
+
+  /** The process running the chain (after a fork step: the child that goes on). */
+  get pid(): number {
+    return this.current;
+  }
 
   /**
    * Compile `steps` and start them in a new process made by
@@ -36,7 +44,9 @@ export class Puppet {
    */
   static launch(cloneFlags: number, buildSteps: (channel: ChainChannel) => readonly ChainStep[]): Puppet {
     const channel = openChannel();
-    const chain = new CompiledChain(buildSteps(channel), channel);
+    const steps = buildSteps(channel);
+    const chain = new CompiledChain(steps, channel);
+    const siblings = new Set(steps.some((step) => step.kind === 'fork') ? ownChildren() : []);
     const c = libc();
     // The child starts with the parent thread's signal mask: block everything
     // so none of Node's handlers can run in it before the chain resets them.
@@ -60,7 +70,7 @@ export class Puppet {
       c.close(channel.reportRead);
       throw new SyscallError('clone', errno, `flags 0x${cloneFlags.toString(16)}`, cloneHint(errno));
     }
-    return new Puppet(pid, channel, chain.slots);
+    return new Puppet(pid, channel, chain.slots, siblings);
   }
 
   /** Block until the child waits at checkpoint `name`; throw on any failed step before it. */
@@ -71,6 +81,24 @@ export class Puppet {
       if (slot.checkpoint === name) return;
       this.consume(slot);
     }
+  }
+
+  /**
+   * At the checkpoint after a fork step: the process that forked has
+   * reported and exits; reap it and follow its child, which CLONE_PARENT
+   * made a child of tsrun.
+   */
+  followFork(): void {
+    const forker = this.current;
+    const status = [0];
+    for (;;) {
+      const r = libc().waitpid(forker, status, 0);
+      if (r === forker) break;
+      if (r < 0 && lastErrno() !== 4) throw new SyscallError('waitpid', lastErrno(), `pid ${forker}`);
+    }
+    const forked = ownChildren().filter((pid) => !this.siblings.has(pid) && pid !== forker);
+    if (forked.length !== 1) throw new Error(`the chain forked, but tsrun sees ${forked.length} new children (${forked.join(', ')}) instead of one`);
+    this.current = forked[0] as number;
   }
 
   /** Let the child run on from the checkpoint it waits at. */
@@ -163,6 +191,15 @@ export class Puppet {
     this.exited = true;
     return describeWaitStatus(status[0] ?? 0);
   }
+}
+
+/** Children of Node's main thread (the one that clones), from procfs. */
+function ownChildren(): number[] {
+  const pid = process.pid;
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .split(' ')
+    .filter((p) => p !== '')
+    .map(Number);
 }
 
 export function describeWaitStatus(status: number): string {

@@ -1,4 +1,4 @@
-import { call, checkpoint, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
+import { call, checkpoint, fork, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
 import { O, RESOLVE } from '../../ffi/constants.js';
 import { SYS } from '../../ffi/syscall-numbers.js';
 import { FdTable } from './fd-table.js';
@@ -32,6 +32,11 @@ export class ChainWriter {
 
   checkpoint(name: string): void {
     this.steps.push(checkpoint(name));
+  }
+
+  /** The process forks; its child goes on with the next steps (see ForkStep). */
+  fork(what: string): void {
+    this.steps.push(fork(what));
   }
 
   /** Steps after this one run with no signal blocked (before it: all blocked). */

@@ -58,8 +58,12 @@ export interface JoinPlan {
  * - "ready": inside every namespace, rooted where the init is, with its
  *   credentials set; the parent checks /proc/<pid>/status, then releases it
  *   straight into execve.
- * The pid namespace is not here: the parent's main thread enters it around
- * clone(2), as for an init that joins one by path.
+ * The pid namespace is usually not here: the parent's main thread enters it
+ * around clone(2), as for an init that joins one by path. An unprivileged
+ * parent cannot (setns(CLONE_NEWPID) wants CAP_SYS_ADMIN in its own user
+ * namespace too): then the pid namespace is among `namespaceFds`, entered
+ * after the user namespace, and since that only places the process's
+ * children, the process forks (checkpoint "forked") and its child goes on.
  */
 export function planJoin(input: JoinPlanInput): JoinPlan {
   const { proc, channel } = input;
@@ -78,6 +82,12 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   for (const { type, fd } of input.namespaceFds) {
     w.check(`setns into the container's ${type} namespace`, 'setns', [fd, NAMESPACES[type].flag]);
     w.close(fd);
+  }
+  if (input.namespaceFds.some((n) => n.type === 'pid')) {
+    w.fork('fork into the container\'s pid namespace');
+    w.checkpoint('forked');
+    // A new process: neither the parent-death signal nor (to be sure) the dumpable flag carries over.
+    planGuards(w, 'not-dumpable');
   }
   // Entering the mount namespace put the process at that namespace's root;
   // the init may be chrooted below it (a container without a mount

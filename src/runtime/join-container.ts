@@ -43,27 +43,23 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
   const fields = processFields(spec, proc, 'exec');
   const namespaces = namespacesOf(init);
   const pidNamespace = namespaces.find((n) => n.type === 'pid');
-  if (pidNamespace !== undefined && process.geteuid?.() !== 0) {
-    // setns(CLONE_NEWPID) also wants CAP_SYS_ADMIN in the caller's own user
-    // namespace; an unprivileged tsrun would need its child to enter the
-    // user namespace and fork once more, which the chain cannot do yet.
-    throw new Error(
-      "exec: the container has a pid namespace of its own, and joining it needs CAP_SYS_ADMIN in tsrun's user namespace; an unprivileged caller cannot exec into it yet (run tsrun as root, or leave the pid namespace out of the config)",
-    );
-  }
+  // setns(CLONE_NEWPID) also wants CAP_SYS_ADMIN in the caller's own user
+  // namespace: an unprivileged tsrun lets the chain enter the pid namespace
+  // from inside the container's user namespace, and fork (see planJoin).
+  const pidByChain = pidNamespace !== undefined && process.geteuid?.() !== 0;
   const setgroupsAllowed = readFileSync(`/proc/${init}/setgroups`, 'utf8').trim() === 'allow';
   const opened: Array<{ type: NamespaceType; fd: number }> = [];
   let rootFd: number | undefined;
   try {
     for (const { type, path } of namespaces) {
-      if (type !== 'pid') opened.push({ type, fd: openSync(path, 'r') });
+      if (type !== 'pid' || pidByChain) opened.push({ type, fd: openSync(path, 'r') });
     }
     rootFd = openSync(`/proc/${init}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
     const root = rootFd;
     let credentials: ExpectedCredentials | undefined;
     let pty: PlannedPty | undefined;
     let listener: SeccompListener | undefined;
-    const puppet = withPidNamespaceOf(pidNamespace?.path, () =>
+    const puppet = withPidNamespaceOf(pidByChain ? undefined : pidNamespace?.path, () =>
       Puppet.launch(0, (channel) => {
         const plan = planJoin({
           proc,
@@ -98,6 +94,12 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
       }
       fields.spawned(puppet.pid);
       puppet.release();
+      if (pidByChain) {
+        // Everything set on the pid so far (cgroup, rlimits, priorities) is inherited by the fork.
+        puppet.reachCheckpoint('forked');
+        puppet.followFork();
+        puppet.release();
+      }
       if (pty !== undefined) {
         puppet.reachCheckpoint('terminal');
         terminal = takePtyMaster(puppet.pid, pty.master, proc.consoleSize);

@@ -38,5 +38,31 @@ describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
     expect(lines[0]).toBe('0');
     expect(lines[1]?.trim().split(/\s+/)).toEqual(['0', String(NOBODY), '1']);
     expect(lines[3]).toBe('1');
+
+    // exec joins its pid namespace too: the chain enters the user namespace, then the pid
+    // namespace, and forks (an unprivileged Node cannot setns into the pid namespace itself).
+    config.process.args = ['sleep', '1000'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const state = join(dir, 'state');
+    // The detached container keeps the stdio it is given: not pipes that spawnSync would wait on.
+    const started = spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, '--root', state, 'run', '-d', 'rootless-exec'], {
+      cwd: bundle,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    expect(started.status).toBe(0);
+    try {
+      const e = asNobody(['--root', state, 'exec', 'rootless-exec', 'sh', '-c', 'echo $$; id -u; ps -o pid,comm']);
+      expect(e.status, e.stderr).toBe(0);
+      const [pid, uid, ...ps] = e.stdout.trim().split('\n');
+      expect(Number(pid)).toBeGreaterThan(1);
+      expect(Number(pid)).toBeLessThan(100);
+      expect(uid).toBe('0');
+      expect(ps.map((l) => l.trim())).toContain('1 sleep');
+      // The exit code comes through the fork, too.
+      expect(asNobody(['--root', state, 'exec', 'rootless-exec', 'sh', '-c', 'exit 9']).status).toBe(9);
+    } finally {
+      asNobody(['--root', state, 'delete', '--force', 'rootless-exec']);
+    }
   });
 });

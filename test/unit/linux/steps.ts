@@ -167,6 +167,7 @@ export function renderStep(step: ChainStep): string {
   if (step.kind === 'checkpoint') return `checkpoint ${step.name}`;
   if (step.kind === 'report') return `report errno (${step.what})`;
   if (step.kind === 'unblock-signals') return 'unblock-signals';
+  if (step.kind === 'fork') return `fork (${step.what})`;
   return renderCall(step);
 }
 
