@@ -1,7 +1,7 @@
 import { call, checkpoint, fork, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
 import { O, RESOLVE } from '../../ffi/constants.js';
 import { SYS } from '../../ffi/syscall-numbers.js';
-import { FdTable } from './fd-table.js';
+import { closeRangesExcept, FdTable } from './fd-table.js';
 
 type Syscall = keyof typeof SYS;
 
@@ -65,6 +65,17 @@ export class ChainWriter {
   open(what: string, path: string, flags: number, mode = 0): number {
     this.check(what, 'open', [path, flags | O.CLOEXEC, mode]);
     return this.fds.open();
+  }
+
+  /**
+   * Close every fd from `from` up except `kept`: all Node had open (and the
+   * parent's ends of the pipes), so that from here on each open(2) returns
+   * a number the planner predicted.
+   */
+  closeInherited(from: number, kept: readonly number[]): void {
+    for (const [first, last] of closeRangesExcept(from, kept)) {
+      this.check(`close_range(${first}, ${last})`, 'close_range', [first, last, 0]);
+    }
   }
 
   close(fd: number): void {

@@ -42,3 +42,8 @@ export function closeRangesExcept(from: number, keep: readonly number[]): Array<
   ranges.push([start, 0xffffffff]);
   return ranges;
 }
+
+/** The fds a container keeps besides stdio: 3 .. 3+count-1 (--preserve-fds, LISTEN_FDS). */
+export function preservedRange(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => 3 + i);
+}

@@ -3,17 +3,17 @@ import type { ChainStep } from '../../ffi/chain-step.js';
 import { CLONE, MS, O, PR } from '../../ffi/constants.js';
 import type { Spec } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
-import { closeRangesExcept, FdTable } from './fd-table.js';
+import { FdTable, preservedRange } from './fd-table.js';
 import type { MountInfoEntry } from './mountinfo.js';
 import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
-import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
-import { planExec } from './process/plan-exec.js';
+import type { ExpectedCredentials } from './process/plan-credentials.js';
+import { planProcessEnd } from './process/plan-process-end.js';
 import { planGuards, planNotDumpable } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
+import type { SeccompListener } from './seccomp/plan-seccomp.js';
 import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { planMounts } from './rootfs/plan-mounts.js';
@@ -83,17 +83,13 @@ export function planInit(input: InitPlanInput): InitPlan {
     );
   }
   const chainFds = [channel.syncRead, channel.reportWrite];
-  const kept = [0, 1, 2, ...range(3, input.preservedFds), input.fifoFd, ...chainFds, ...input.joinFds.values()];
+  const kept = [0, 1, 2, ...preservedRange(input.preservedFds), input.fifoFd, ...chainFds, ...input.joinFds.values()];
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
   const mapsByParent = input.namespaces.newUser && !input.privileged;
   planGuards(w, mapsByParent ? 'dumpable-until-mapped' : 'not-dumpable');
-  // Drop every fd Node had open (and the parent's ends of our pipes), so
-  // that from here on each open(2) returns a number the planner predicted.
-  for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
-    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
-  }
+  w.closeInherited(3 + input.preservedFds, kept);
   if (input.namespaces.has('time') && !input.joinFds.has('time')) {
     // CLONE_NEWTIME does not fit clone(2)'s flags; the process enters the
     // new time namespace at execve, after the parent wrote its offsets.
@@ -165,31 +161,19 @@ export function planInit(input: InitPlanInput): InitPlan {
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
   if (pty !== undefined) planAttachTerminal(w, pty.slave);
-  const placement = seccompPlacement(input.seccomp, proc.noNewPrivileges === true);
-  let seccompListener = placement === 'early' && input.seccomp !== undefined ? planSeccompEarly(input.seccomp, w) : undefined;
-  const credentials = planCredentials(proc, input.lastCap, setgroupsAllowed, w);
-  if (placement === 'after-credentials' && input.seccomp !== undefined) seccompListener = planSeccompEarly(input.seccomp, w);
-  planExec(
+  const end = planProcessEnd(
     {
-      path: input.executable,
-      args: proc.args ?? [],
-      env: proc.env ?? [],
+      proc,
+      lastCap: input.lastCap,
+      setgroupsAllowed,
+      executable: input.executable,
       preservedFds: input.preservedFds,
-      startGate: { fifoFd: input.fifoFd, procFdDir },
       signalsToReset: input.signalsToReset,
-      ...(placement === 'late' && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
+      startGate: { fifoFd: input.fifoFd, procFdDir },
+      ...(input.seccomp === undefined ? {} : { seccomp: input.seccomp }),
     },
     w,
     fds,
   );
-  return {
-    steps: w.steps,
-    credentials: { ...credentials, seccompBeforeReady: placement === 'early' || placement === 'after-credentials' },
-    ...(seccompListener === undefined ? {} : { seccompListener }),
-    ...(pty === undefined ? {} : { pty }),
-  };
-}
-
-function range(from: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => from + i);
+  return { steps: w.steps, ...end, ...(pty === undefined ? {} : { pty }) };
 }

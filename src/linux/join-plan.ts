@@ -3,15 +3,15 @@ import type { ChainStep } from '../../ffi/chain-step.js';
 import { AT_FDCWD } from '../../ffi/constants.js';
 import type { LinuxPersonality, Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
-import { closeRangesExcept, FdTable } from './fd-table.js';
+import { FdTable, preservedRange } from './fd-table.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
-import { planCredentials, type ExpectedCredentials } from './process/plan-credentials.js';
-import { planExec } from './process/plan-exec.js';
+import type { ExpectedCredentials } from './process/plan-credentials.js';
+import { planProcessEnd } from './process/plan-process-end.js';
 import { planGuards } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import { planSeccompEarly, seccompPlacement, type SeccompListener } from './seccomp/plan-seccomp.js';
+import type { SeccompListener } from './seccomp/plan-seccomp.js';
 
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
@@ -69,14 +69,12 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   const { proc, channel } = input;
   const chainFds = [channel.syncRead, channel.reportWrite];
   const nsFds = input.namespaceFds.map((n) => n.fd);
-  const kept = [0, 1, 2, ...range(3, input.preservedFds), input.rootFd, ...nsFds, ...chainFds];
+  const kept = [0, 1, 2, ...preservedRange(input.preservedFds), input.rootFd, ...nsFds, ...chainFds];
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
   planGuards(w, 'not-dumpable');
-  for (const [from, to] of closeRangesExcept(3 + input.preservedFds, kept)) {
-    w.check(`close_range(${from}, ${to})`, 'close_range', [from, to, 0]);
-  }
+  w.closeInherited(3 + input.preservedFds, kept);
   w.checkpoint('spawned');
 
   for (const { type, fd } of input.namespaceFds) {
@@ -105,30 +103,18 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     planAttachTerminal(w, pty.slave);
   }
 
-  const placement = seccompPlacement(input.seccomp, proc.noNewPrivileges === true);
-  let seccompListener = placement === 'early' && input.seccomp !== undefined ? planSeccompEarly(input.seccomp, w) : undefined;
-  const credentials = planCredentials(proc, input.lastCap, input.setgroupsAllowed, w);
-  if (placement === 'after-credentials' && input.seccomp !== undefined) seccompListener = planSeccompEarly(input.seccomp, w);
-  planExec(
+  const end = planProcessEnd(
     {
-      path: input.executable,
-      args: proc.args ?? [],
-      env: proc.env ?? [],
+      proc,
+      lastCap: input.lastCap,
+      setgroupsAllowed: input.setgroupsAllowed,
+      executable: input.executable,
       preservedFds: input.preservedFds,
       signalsToReset: input.signalsToReset,
-      ...(placement === 'late' && input.seccomp !== undefined ? { lateSeccomp: input.seccomp } : {}),
+      ...(input.seccomp === undefined ? {} : { seccomp: input.seccomp }),
     },
     w,
     fds,
   );
-  return {
-    steps: w.steps,
-    credentials: { ...credentials, seccompBeforeReady: placement === 'early' || placement === 'after-credentials' },
-    ...(seccompListener === undefined ? {} : { seccompListener }),
-    ...(pty === undefined ? {} : { pty }),
-  };
-}
-
-function range(from: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => from + i);
+  return { steps: w.steps, ...end, ...(pty === undefined ? {} : { pty }) };
 }

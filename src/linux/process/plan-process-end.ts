@@ -1,0 +1,56 @@
+import type { Process } from '../../config/types.js';
+import type { ChainWriter } from '../chain-writer.js';
+import type { FdTable } from '../fd-table.js';
+import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
+import { planSeccompEarly, seccompPlacement, type SeccompListener } from '../seccomp/plan-seccomp.js';
+import { planCredentials, type ExpectedCredentials } from './plan-credentials.js';
+import { planExec, type StartGate } from './plan-exec.js';
+
+/** What the end of a chain needs: the process and how it may execve. */
+export interface ProcessEnd {
+  readonly proc: Process;
+  readonly seccomp?: CompiledSeccomp;
+  readonly lastCap: number;
+  readonly setgroupsAllowed: boolean;
+  /** The executable, resolved inside the container, absolute. */
+  readonly executable: string;
+  readonly preservedFds: number;
+  readonly signalsToReset: readonly number[];
+  /** An init waits for `tsrun start` here; an exec'd process does not. */
+  readonly startGate?: StartGate;
+}
+
+export interface PlannedEnd {
+  readonly credentials: ExpectedCredentials;
+  readonly seccompListener?: SeccompListener;
+}
+
+/**
+ * The tail every chain shares, init's and exec's alike: the seccomp filter
+ * where its placement says (see seccompPlacement), the credentials, then
+ * the steps up to execve (planExec).
+ */
+export function planProcessEnd(end: ProcessEnd, w: ChainWriter, fds: FdTable): PlannedEnd {
+  const { proc, seccomp } = end;
+  const placement = seccompPlacement(seccomp, proc.noNewPrivileges === true);
+  let seccompListener = placement === 'early' && seccomp !== undefined ? planSeccompEarly(seccomp, w) : undefined;
+  const credentials = planCredentials(proc, end.lastCap, end.setgroupsAllowed, w);
+  if (placement === 'after-credentials' && seccomp !== undefined) seccompListener = planSeccompEarly(seccomp, w);
+  planExec(
+    {
+      path: end.executable,
+      args: proc.args ?? [],
+      env: proc.env ?? [],
+      preservedFds: end.preservedFds,
+      signalsToReset: end.signalsToReset,
+      ...(end.startGate === undefined ? {} : { startGate: end.startGate }),
+      ...(placement === 'late' && seccomp !== undefined ? { lateSeccomp: seccomp } : {}),
+    },
+    w,
+    fds,
+  );
+  return {
+    credentials: { ...credentials, seccompBeforeReady: placement === 'early' || placement === 'after-credentials' },
+    ...(seccompListener === undefined ? {} : { seccompListener }),
+  };
+}
