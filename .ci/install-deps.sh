@@ -16,10 +16,16 @@ command -v npm >/dev/null || fail "npm is required"
 
 # busybox-static: the example and test rootfs. runc and crun: the reference
 # runtimes the tests compare against. containerd: an engine the tests drive tsrun with.
+# (qemu and the guest kernel for the cgroup v2 tests: .ci/cgroup2-vm/prepare.sh.)
 missing=()
 for pkg in busybox-static libseccomp2 runc crun containerd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# python3: the tests' pty driver, console-socket receiver and seccomp agent.
+# A C compiler and static libc: the seccomp example's probe (examples/seccomp/probe.c).
+command -v python3 >/dev/null || missing+=(python3)
+command -v cc >/dev/null || missing+=(gcc)
+[[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || missing+=(libc6-dev)
 if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
