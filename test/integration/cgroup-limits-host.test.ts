@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroup2Root, exampleRootfs, sandbox, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
+import { cgroup2Root, nobodyBundle, sandbox, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
 
 // This host is hybrid: cgroup2 lives at /sys/fs/cgroup/unified and offers
 // only hugetlb, the v1 hierarchies own memory, cpu, pids and io. So the
@@ -194,19 +193,10 @@ describe.skipIf(skip !== undefined)('cgroup v2 limits and commands on this (hybr
   it.skipIf(noHugetlb !== undefined)(
     'an unprivileged caller without a delegated cgroup gets a clear error for a limit, not a container without it',
     () => {
-      const NOBODY = 65534;
-      const dir = mkdtempSync(join(tmpdir(), 'tsrun-cgh-rootless-'));
+      const nobody = nobodyBundle('tsrun-cgh-rootless-');
+      const { dir, bundle } = nobody;
+      const asNobody = (args: string[]) => nobody.tsrun(args);
       try {
-        chmodSync(dir, 0o755);
-        const bundle = join(dir, 'bundle');
-        cpSync(exampleRootfs, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-        const asNobody = (args: string[]) =>
-          spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, ...args], {
-            cwd: bundle,
-            encoding: 'utf8',
-            env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-          });
-        spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
         expect(asNobody(['spec', '--rootless']).status).toBe(0);
         const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
         config.process.terminal = false;
@@ -218,7 +208,7 @@ describe.skipIf(skip !== undefined)('cgroup v2 limits and commands on this (hybr
         expect(r.stderr).toMatch(/EACCES.*: linux\.resources\.hugepageLimits\[0\] needs a cgroup, and none is delegated to this user; remove the limits or delegate a cgroup/);
         expect(existsSync(join(dir, 'state', 'cgh-rootless'))).toBe(false);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        nobody.cleanup();
       }
     },
   );

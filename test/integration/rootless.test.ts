@@ -1,28 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exampleRootfs, skipReason, tsrunBin } from './support/harness.js';
+import { NOBODY, nobodyBundle, skipReason } from './support/harness.js';
 
 const skip = skipReason();
-const NOBODY = 65534;
 
 describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-rootless-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const nobody = nobodyBundle('tsrun-rootless-');
+  const { dir, bundle } = nobody;
+  const asNobody = (args: string[]) => nobody.tsrun(args);
+  afterAll(() => nobody.cleanup());
 
   it('runs a container as root of a user namespace mapped onto its own uid', () => {
-    chmodSync(dir, 0o755);
-    const bundle = join(dir, 'bundle');
-    cpSync(exampleRootfs, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-    const asNobody = (args: string[]) =>
-      spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, ...args], {
-        cwd: bundle,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      });
-    spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
 
     const spec = asNobody(['spec', '--rootless']);
     expect(spec.status, spec.stderr).toBe(0);
@@ -44,12 +34,7 @@ describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
     config.process.args = ['sleep', '1000'];
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     const state = join(dir, 'state');
-    // The detached container keeps the stdio it is given: not pipes that spawnSync would wait on.
-    const started = spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, '--root', state, 'run', '-d', 'rootless-exec'], {
-      cwd: bundle,
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
+    const started = nobody.tsrun(['--root', state, 'run', '-d', 'rootless-exec'], { detached: true });
     expect(started.status).toBe(0);
     try {
       const e = asNobody(['--root', state, 'exec', 'rootless-exec', 'sh', '-c', 'echo $$; id -u; ps -o pid,comm']);

@@ -131,3 +131,42 @@ export function cgroup2Root(): string {
   if (line === undefined) throw new Error('no cgroup2 mount on this host');
   return line.split(' ')[4] as string;
 }
+
+export const NOBODY = 65534;
+
+export interface NobodyBundle {
+  /** A fresh directory owned by nobody, holding `bundle` (with a copy of the example rootfs). */
+  readonly dir: string;
+  readonly bundle: string;
+  /**
+   * tsrun as nobody, in the bundle. Output is captured through pipes: a
+   * detached container would keep them open, so `run -d` passes `detached`
+   * and gets no output back.
+   */
+  tsrun(args: readonly string[], options?: { detached?: boolean }): SpawnSyncReturns<string>;
+  cleanup(): void;
+}
+
+/** What an unprivileged caller (rootless) starts from: a bundle of its own. */
+export function nobodyBundle(prefix: string): NobodyBundle {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  const bundle = join(dir, 'bundle');
+  cpSync(exampleRootfs, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  return {
+    dir,
+    bundle,
+    tsrun(args, options = {}) {
+      return spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', tsrunBin, ...args], {
+        cwd: bundle,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        ...(options.detached === true ? { stdio: 'ignore' as const } : {}),
+      });
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
