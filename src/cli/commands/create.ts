@@ -42,11 +42,14 @@ export function createFlags(y: Argv<GlobalArgs>): Argv<CreateArgs> {
       type: 'string',
       default: 0,
       describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
-      coerce: (value: string | number): number => {
-        if (!/^\d+$/.test(String(value))) throw new Error(`--preserve-fds must be a non-negative integer, not ${JSON.stringify(value)}`);
-        return Number(value);
-      },
+      coerce: parsePreserveFds,
     });
+}
+
+/** --preserve-fds, for create, run and exec. */
+export function parsePreserveFds(value: string | number): number {
+  if (!/^\d+$/.test(String(value))) throw new Error(`--preserve-fds must be a non-negative integer, not ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 /** Paths are made absolute here, against the directory tsrun was started in. */

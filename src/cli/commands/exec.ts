@@ -4,6 +4,7 @@ import type { ExecOptions } from '../../runtime/exec.js';
 import type { CliContext } from '../cli-context.js';
 import { globalOptions, type GlobalArgs } from '../global-flags.js';
 import { PARSER_CONFIGURATION } from '../parser-config.js';
+import { parsePreserveFds } from './create.js';
 
 interface ExecArgs extends GlobalArgs {
   id: string;
@@ -66,8 +67,6 @@ function execOptions(raw: ExecArgs): ExecOptions {
   const argv = Object.fromEntries(
     Object.entries(raw).map(([key, value]) => [key, ['env', 'cap', 'additional-gids', 'command', '--', '_'].includes(key) ? value : last(value)]),
   ) as ExecArgs;
-  const preserveFds = argv['preserve-fds'];
-  if (!/^\d+$/.test(preserveFds)) throw new Error(`--preserve-fds must be a non-negative integer, not ${JSON.stringify(preserveFds)}`);
   const gids = argv['additional-gids']?.flatMap((g) => g.split(',')).map((g) => {
     if (!/^\d+$/.test(g)) throw new Error(`--additional-gids: "${g}" is not a numeric gid`);
     return Number(g);
@@ -79,7 +78,7 @@ function execOptions(raw: ExecArgs): ExecOptions {
     env: argv.env.map(String),
     caps: argv.cap.map(String),
     detach: argv.detach,
-    preserveFds: Number(preserveFds),
+    preserveFds: parsePreserveFds(argv['preserve-fds']),
     ...optional('processFile', argv.process === undefined ? undefined : resolve(argv.process)),
     ...optional('pidFile', argv['pid-file'] === undefined ? undefined : resolve(argv['pid-file'])),
     ...optional('consoleSocket', argv['console-socket'] === undefined ? undefined : resolve(argv['console-socket'])),
