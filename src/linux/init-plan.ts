@@ -1,19 +1,15 @@
-import type { ChainChannel } from '../../ffi/call-chain.js';
-import type { ChainStep } from '../../ffi/chain-step.js';
 import { CLONE, MS, O, PR } from '../../ffi/constants.js';
 import type { Spec } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
+import type { ChainInput, PlannedChain } from './planned-chain.js';
 import type { MountInfoEntry } from './mountinfo.js';
 import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
-import type { ExpectedCredentials } from './process/plan-credentials.js';
 import { planProcessEnd } from './process/plan-process-end.js';
 import { planGuards, planNotDumpable } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
-import { planAttachTerminal, planConsole, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
-import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import type { SeccompListener } from './seccomp/plan-seccomp.js';
+import { planAttachTerminal, planConsole, planOpenPty } from './process/plan-terminal.js';
 import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { planMounts } from './rootfs/plan-mounts.js';
@@ -24,7 +20,7 @@ const SIGKILL = 9;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
 /** Everything the planner needs to know that is not in config.json. */
-export interface InitPlanInput {
+export interface InitPlanInput extends ChainInput {
   readonly spec: Spec;
   readonly bundle: string;
   readonly rootfs: string;
@@ -32,30 +28,15 @@ export interface InitPlanInput {
   /** fds (open in the parent, inherited) of namespaces joined by path, by type. */
   readonly joinFds: ReadonlyMap<string, number>;
   readonly fifoFd: number;
-  readonly preservedFds: number;
-  readonly channel: ChainChannel;
-  readonly lastCap: number;
-  readonly signalsToReset: readonly number[];
   readonly hostMounts: readonly MountInfoEntry[];
   readonly noPivot: boolean;
-  /** The executable, resolved against the container's PATH, absolute. */
-  readonly executable: string;
   /** Whether tsrun runs as root; an unprivileged caller's user namespace has setgroups denied. */
   readonly privileged: boolean;
-  /** linux.seccomp, compiled by the parent; undefined without a profile. */
-  readonly seccomp?: CompiledSeccomp;
   /** The container id names its session keyring; unset (--no-new-keyring) keeps the caller's. */
   readonly sessionKeyring?: string;
 }
 
-export interface InitPlan {
-  readonly steps: readonly ChainStep[];
-  readonly credentials: ExpectedCredentials;
-  /** With process.terminal: the pty, open in the process from checkpoint "mounted" on. */
-  readonly pty?: PlannedPty;
-  /** With an SCMP_ACT_NOTIFY profile: the listener fd, taken by the parent at checkpoint "seccomp-listener". */
-  readonly seccompListener?: SeccompListener;
-}
+export type InitPlan = PlannedChain;
 
 /**
  * The container process's whole life before execve, as chain steps. The

@@ -1,51 +1,32 @@
-import type { ChainChannel } from '../../ffi/call-chain.js';
-import type { ChainStep } from '../../ffi/chain-step.js';
 import { AT_FDCWD } from '../../ffi/constants.js';
 import type { LinuxPersonality, Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
+import type { ChainInput, PlannedChain } from './planned-chain.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
-import type { ExpectedCredentials } from './process/plan-credentials.js';
 import { planProcessEnd } from './process/plan-process-end.js';
 import { planGuards } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
-import { planAttachTerminal, planOpenPty, type PlannedPty } from './process/plan-terminal.js';
-import type { CompiledSeccomp } from './seccomp/compile-profile.js';
-import type { SeccompListener } from './seccomp/plan-seccomp.js';
+import { planAttachTerminal, planOpenPty } from './process/plan-terminal.js';
 
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
 /** Everything the planner of an `exec` process needs besides the process itself. */
-export interface JoinPlanInput {
+export interface JoinPlanInput extends ChainInput {
   readonly proc: Process;
   /** fds (open in the parent, inherited) of the container's namespaces to join, user first, mount last. */
   readonly namespaceFds: ReadonlyArray<{ readonly type: NamespaceType; readonly fd: number }>;
   /** O_PATH fd of the container init's root directory (/proc/<pid>/root). */
   readonly rootFd: number;
-  readonly preservedFds: number;
-  readonly channel: ChainChannel;
-  readonly lastCap: number;
-  readonly signalsToReset: readonly number[];
-  /** The executable, resolved inside the container, absolute. */
-  readonly executable: string;
   /** Whether the container's user namespace lets its processes call setgroups(2). */
   readonly setgroupsAllowed: boolean;
-  /** linux.seccomp of the container, compiled by the parent. */
-  readonly seccomp?: CompiledSeccomp;
   /** Name of the session keyring to join instead of the caller's. */
   readonly sessionKeyring: string;
   /** linux.personality of the container: its processes share one execution domain. */
   readonly personality?: LinuxPersonality;
 }
 
-export interface JoinPlan {
-  readonly steps: readonly ChainStep[];
-  readonly credentials: ExpectedCredentials;
-  /** With process.terminal: the pty, whose master the parent takes at checkpoint "terminal". */
-  readonly pty?: PlannedPty;
-  /** With an SCMP_ACT_NOTIFY profile: the listener fd, taken by the parent at checkpoint "seccomp-listener". */
-  readonly seccompListener?: SeccompListener;
-}
+export type JoinPlan = PlannedChain;
 
 /**
  * A process that joins a running container (`tsrun exec`), as chain steps.

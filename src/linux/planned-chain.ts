@@ -1,0 +1,29 @@
+import type { ChainChannel } from '../../ffi/call-chain.js';
+import type { ChainStep } from '../../ffi/chain-step.js';
+import type { ExpectedCredentials } from './process/plan-credentials.js';
+import type { PlannedPty } from './process/plan-terminal.js';
+import type { CompiledSeccomp } from './seccomp/compile-profile.js';
+import type { SeccompListener } from './seccomp/plan-seccomp.js';
+
+/** What every chain's planner needs that config.json does not say: an init's and an exec's alike. */
+export interface ChainInput {
+  readonly preservedFds: number;
+  readonly channel: ChainChannel;
+  readonly lastCap: number;
+  /** Signals whose disposition Node changed, to reset before execve. */
+  readonly signalsToReset: readonly number[];
+  /** The executable, resolved inside the container, absolute. */
+  readonly executable: string;
+  /** linux.seccomp, compiled by the parent; undefined without a profile. */
+  readonly seccomp?: CompiledSeccomp;
+}
+
+/** A planned chain, and what the parent needs to meet it at its checkpoints. */
+export interface PlannedChain {
+  readonly steps: readonly ChainStep[];
+  readonly credentials: ExpectedCredentials;
+  /** With process.terminal: the pty; the parent takes its master at a checkpoint. */
+  readonly pty?: PlannedPty;
+  /** With an SCMP_ACT_NOTIFY profile: the listener fd, taken by the parent at checkpoint "seccomp-listener". */
+  readonly seccompListener?: SeccompListener;
+}
