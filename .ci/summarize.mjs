@@ -1,5 +1,5 @@
 // Prints the one summary line CI reads ("N passed, N failed, N skipped"),
-// summed over vitest's JSON reports (the host's run and the cgroup v2 guest's).
+// summed over vitest's JSON reports (the host's run and the guest's boots).
 // A report that is missing (its run never got as far as writing one) is said so.
 import { existsSync, readFileSync } from 'node:fs';
 

@@ -29,7 +29,7 @@ const PASSING = 'TAP version 13\nok 1 - a\nok 2 - b\nok 3 # SKIP c\n1..3\n';
 const FAILING = 'TAP version 13\nok 1 - a\nnot ok 2 - state is running\n  ---\n  {"error": "status is created"}\n  ...\n1..2\n';
 
 describe('parseExpectations', () => {
-  it('accepts the three kinds of entry', () => {
+  it('accepts the four kinds of entry', () => {
     const parsed = parseExpectations({
       $comment: 'reviewed like code',
       suite: VERSION,
@@ -38,10 +38,12 @@ describe('parseExpectations', () => {
         poststop: { status: 'pass', minOk: 0 },
         linux_cgroups_pids: { status: 'not-applicable', reason: 'cgroup v1 readers' },
         kill: { status: 'pending', issue: 3 },
+        process_capabilities: { status: 'guest', minOk: 270, reason: 'root lacks CAP_SYS_RESOURCE' },
       },
     });
     expect(parsed.programs['create']).toEqual({ status: 'pass', minOk: 4 });
     expect(parsed.programs['kill']).toEqual({ status: 'pending', issue: 3 });
+    expect(parsed.programs['process_capabilities']).toEqual({ status: 'guest', minOk: 270, reason: 'root lacks CAP_SYS_RESOURCE' });
   });
 
   it('lists every problem at once: bad status, missing fields, unknown keys', () => {
@@ -62,6 +64,26 @@ describe('parseExpectations', () => {
     expect(attempt).toThrow(/c: "reason" must say why/);
     expect(attempt).toThrow(/d: unknown key "note"/);
     expect(attempt).toThrow(/e: "issue" must be/);
+  });
+
+  it('requires a guest entry to give both minOk and a reason, and nothing else', () => {
+    const attempt = (): Expectations =>
+      parseExpectations({
+        suite: VERSION,
+        programs: {
+          a: { status: 'guest', reason: 'no AppArmor' },
+          b: { status: 'guest', minOk: -1, reason: 'no AppArmor' },
+          c: { status: 'guest', minOk: 271 },
+          d: { status: 'guest', minOk: 271, reason: 'no AppArmor', issue: 3 },
+        },
+      });
+    expect(attempt).toThrow(/a: "minOk" must be a non-negative integer/);
+    expect(attempt).toThrow(/b: "minOk" must be a non-negative integer/);
+    expect(attempt).toThrow(/c: "reason" must say why/);
+    expect(attempt).toThrow(/d: unknown key "issue"/);
+    expect(() => parseExpectations({ suite: VERSION, programs: { e: { status: 'guest', minOk: 1.5, reason: ' ' } } })).toThrow(
+      /e: "minOk" must be a non-negative integer\n.*e: "reason" must say why/,
+    );
   });
 
   it('requires the suite version and a programs object', () => {
@@ -147,6 +169,28 @@ describe('judgeProgram', () => {
     );
   });
 
+  it('judges a guest program like a pass program inside the guest', () => {
+    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE' } as const;
+    const inGuest = { inGuest: true };
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', PASSING), inGuest)).toEqual({ regression: null, notice: null });
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), inGuest).regression).toBe(
+      'caps is expected to pass: not ok 2 state is running: status is created',
+    );
+    expect(judgeProgram('caps', { ...guest, minOk: 3 }, program('caps'), run('caps', PASSING), inGuest).regression).toBe(
+      'caps is expected to have at least 3 ok, had 2',
+    );
+    expect(judgeProgram('caps', guest, program('caps'), undefined, inGuest).regression).toBe('caps is expected to pass but was not run');
+  });
+
+  it('never flags nor notices a guest program on the host, which is the default', () => {
+    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE' } as const;
+    const quiet = { regression: null, notice: null };
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), { inGuest: false })).toEqual(quiet);
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', PASSING))).toEqual(quiet);
+    expect(judgeProgram('caps', guest, program('caps'), undefined)).toEqual(quiet);
+    expect(judgeProgram('caps', guest, undefined, undefined).regression).toBe('caps is in expectations.json but not in the suite');
+  });
+
   it('flags programs missing from either side', () => {
     expect(judgeProgram('time_ns', undefined, program('time_ns'), run('time_ns', PASSING)).regression).toBe(
       'time_ns has no entry in expectations.json: review it and add one',
@@ -178,7 +222,7 @@ describe('checkExpectations', () => {
   ]);
 
   it('reports regressions and notices in program order', () => {
-    const result = checkExpectations(expectations, VERSION, programs, runs);
+    const result = checkExpectations(expectations, VERSION, programs, runs, { inGuest: false });
     expect(result.regressions).toEqual([
       'added has no entry in expectations.json: review it and add one',
       'removed is in expectations.json but not in the suite',
@@ -188,13 +232,16 @@ describe('checkExpectations', () => {
   });
 
   it('checks only the selected programs with --only', () => {
-    const result = checkExpectations(expectations, VERSION, programs, runs, new Set(['create', 'kill']));
+    const result = checkExpectations(expectations, VERSION, programs, runs, { only: new Set(['create', 'kill']), inGuest: false });
     expect(result.regressions).toEqual([]);
     expect(result.notices).toHaveLength(1);
   });
 
   it('refuses expectations reviewed against another suite version', () => {
-    const result = checkExpectations(expectations, 'v0.9.1-0.20990101000000-000000000000', programs, runs, new Set(['create']));
+    const result = checkExpectations(expectations, 'v0.9.1-0.20990101000000-000000000000', programs, runs, {
+      only: new Set(['create']),
+      inGuest: false,
+    });
     expect(result.regressions).toEqual([
       `expectations.json was reviewed against suite ${VERSION}, the pin is v0.9.1-0.20990101000000-000000000000: review it`,
     ]);
@@ -203,7 +250,24 @@ describe('checkExpectations', () => {
   it('finds no regression when every program meets its expectation', () => {
     const clean = new Map(runs);
     clean.set('state', run('state', PASSING));
-    const result = checkExpectations({ ...expectations, programs: { ...expectations.programs, added: { status: 'pending', issue: 3 } } }, VERSION, programs.slice(0, 5), clean, new Set(['create', 'state', 'kill', 'linux_cgroups_pids', 'added']));
+    const result = checkExpectations({ ...expectations, programs: { ...expectations.programs, added: { status: 'pending', issue: 3 } } }, VERSION, programs.slice(0, 5), clean, {
+      only: new Set(['create', 'state', 'kill', 'linux_cgroups_pids', 'added']),
+      inGuest: false,
+    });
     expect(result.regressions).toEqual([]);
+  });
+
+  it('flags a failing guest program only when the run is inside the guest', () => {
+    const withGuest: Expectations = {
+      ...expectations,
+      programs: { ...expectations.programs, caps: { status: 'guest', minOk: 1, reason: 'root lacks CAP_SYS_RESOURCE' } },
+    };
+    const guestRuns = new Map([...runs, ['caps', run('caps', FAILING)]]);
+    const all = [...programs, program('caps')];
+    const only = new Set(['caps']);
+    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, inGuest: false })).toEqual({ regressions: [], notices: [] });
+    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, inGuest: true }).regressions).toEqual([
+      'caps is expected to pass: not ok 2 state is running: status is created',
+    ]);
   });
 });

@@ -56,10 +56,19 @@ function input(overrides: Partial<ReportInput> = {}): ReportInput {
     ],
     programs: ['create', 'linux_cgroups_pids'],
     expectations,
+    inGuest: false,
     check: null,
     ...overrides,
   };
 }
+
+const withGuest: Expectations = {
+  ...expectations,
+  programs: {
+    ...expectations.programs,
+    process_capabilities: { status: 'guest', minOk: 270, reason: 'Root here lacks CAP_SYS_RESOURCE.' },
+  },
+};
 
 describe('renderReport', () => {
   it('labels a reference-only run as such and gives the facts of the run', () => {
@@ -68,6 +77,7 @@ describe('renderReport', () => {
     expect(report).toContain('| Date | 2026-01-02T03:04:05.000Z |');
     expect(report).toContain(`| Suite | \`${SUITE.module}@${SUITE.version}\` (2 programs; built with go1.26.8) |`);
     expect(report).toContain('| tsrun commit | abc1234 |');
+    expect(report).toContain('| Where | on the host |');
     expect(report).toContain('| runc (reference) | `/usr/sbin/runc`: runc version 1.1.5 |');
     expect(report).toContain('- **tsrun** (under test): not run, so nothing was checked against spec-tests/expectations.json.');
     expect(report).toContain('- **runc** (reference): 2 ok, 0 not ok, 0 skipped (2 `ok` lines); 2 of 2 programs with no failure of any kind, 2 without a `not ok`, in 1 min 1 s.');
@@ -86,5 +96,25 @@ describe('renderReport', () => {
     const report = renderReport(input({ columns, check: { regressions: ['create is expected to pass: exit 1: boom'], notices: [] } }));
     expect(report).not.toContain('Reference column only');
     expect(report).toContain('Regressions:\n- create is expected to pass: exit 1: boom');
+  });
+
+  it('counts guest programs and sends the reader to the guest run for their verdict', () => {
+    const report = renderReport(input({ expectations: withGuest }));
+    expect(report).toContain('spec-tests/expectations.json: 0 pass, 1 in the guest, 1 pending (#3), 1 not applicable.');
+    expect(report).toContain(
+      'Here they run for information only; they are judged in spec-tests/RESULTS-guest.md, written by the run inside the guest.',
+    );
+    expect(report).toContain('- `process_capabilities`: Root here lacks CAP_SYS_RESOURCE.');
+  });
+
+  it('says when the run is inside the guest, where the guest programs are judged', () => {
+    const report = renderReport(input({ expectations: withGuest, inGuest: true }));
+    expect(report).toContain('| Where | in .ci/cgroup2-vm (pure cgroup v2 guest under qemu) |');
+    expect(report).toContain('This run is inside that guest, so they are judged here like the pass programs.');
+    expect(report).not.toContain('RESULTS-guest.md');
+  });
+
+  it('says so when no program needs the guest', () => {
+    expect(renderReport(input())).toContain('## In the guest\n\nEvery program can pass on the host.');
   });
 });

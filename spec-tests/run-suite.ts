@@ -4,10 +4,15 @@
  * spec-tests/expectations.json (2 when the harness itself cannot do its job).
  *
  *   node dist/spec-tests/run-suite.js [--runtime tsrun=/path|none] [--reference runc=/usr/sbin/runc|none]
- *     [--only name,name] [--results spec-tests/RESULTS.md] [--expectations path] [--timeout seconds] [--jobs n]
+ *     [--only name,name] [--guest] [--results spec-tests/RESULTS.md] [--expectations path] [--timeout seconds] [--jobs n]
  *
  * --runtime none runs the reference alone (no expectations checked); with --only, RESULTS.md is
  * written only when --results names it.
+ *
+ * --guest says the run is inside .ci/cgroup2-vm (spec-tests/guest/run.sh): the programs marked
+ * "guest", which cannot pass on this machine kind, are then judged like "pass"; elsewhere they run
+ * for information only. Without --only it selects just those programs and writes
+ * spec-tests/RESULTS-guest.md instead.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -31,6 +36,7 @@ async function main(): Promise<number> {
         runtime: { type: 'string', default: `tsrun=${join(root, 'bin', 'tsrun')}` },
         reference: { type: 'string' },
         only: { type: 'string' },
+        guest: { type: 'boolean', default: false },
         results: { type: 'string' },
         expectations: { type: 'string', default: join(root, 'spec-tests', 'expectations.json') },
         timeout: { type: 'string', default: String(DEFAULT_TIMEOUT_MS / 1000) },
@@ -39,7 +45,7 @@ async function main(): Promise<number> {
       strict: true,
     }),
   );
-  const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((name) => name.trim()).filter((name) => name !== ''));
+  const inGuest = values.guest;
   const timeoutMs = Number(values.timeout) * 1000;
   const jobs = Number(values.jobs);
   if (!(timeoutMs > 0) || !Number.isInteger(jobs) || jobs < 1) throw new UsageError('--timeout and --jobs must be positive numbers');
@@ -48,12 +54,19 @@ async function main(): Promise<number> {
   // Columns, logs and temporary directories are named after the runtime: keep the names apart.
   const reference = chosen !== null && chosen.name === runtime?.name ? { ...chosen, name: `${chosen.name}-reference` } : chosen;
   // A partial run must not overwrite the full committed results unless asked to.
-  const resultsPath = values.results ?? (only === undefined ? join(root, 'spec-tests', 'RESULTS.md') : null);
+  const defaultResults = inGuest ? 'RESULTS-guest.md' : 'RESULTS.md';
+  const resultsPath = values.results ?? (values.only === undefined ? join(root, 'spec-tests', defaultResults) : null);
 
   if (process.getuid?.() !== 0) throw new UsageError('the validation programs create containers: run as root');
   const go = findGo();
   if (go === null) throw new UsageError('Go is not installed (looked on PATH and in /usr/local/go/bin): run .ci/install-spec-deps.sh');
   const expectations = await loadExpectations(values.expectations);
+  const only =
+    values.only !== undefined
+      ? new Set(values.only.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+      : inGuest
+        ? new Set(Object.entries(expectations.programs).flatMap(([name, entry]) => (entry.status === 'guest' ? [name] : [])))
+        : undefined;
 
   const suite = await prepareSuite({ go, log, jobs });
   log(`suite ready in ${formatDuration(suite.durationMs)} (${suite.builtCount} built, ${suite.cachedCount} cached, ${suite.failedCount} failed) in ${suite.scratchDir}`);
@@ -65,7 +78,7 @@ async function main(): Promise<number> {
 
   const names = programs.map((program) => program.name);
   const check =
-    underTest === undefined ? null : checkExpectations(expectations, suite.version, suite.programs, underTest.runs, only);
+    underTest === undefined ? null : checkExpectations(expectations, suite.version, suite.programs, underTest.runs, { only, inGuest });
   const columns: ReportColumn[] = [
     {
       column: { name: runtime?.name ?? 'tsrun', runs: underTest?.runs ?? null },
@@ -94,6 +107,7 @@ async function main(): Promise<number> {
       columns,
       programs: names,
       expectations,
+      inGuest,
       check,
     });
     await writeFile(resolve(resultsPath), report);
@@ -114,7 +128,7 @@ class UsageError extends Error {}
 
 const USAGE =
   'usage: node dist/spec-tests/run-suite.js [--runtime name=path|none] [--reference name=path|none] ' +
-  '[--only name,name] [--results path] [--expectations path] [--timeout seconds] [--jobs n]';
+  '[--only name,name] [--guest] [--results path] [--expectations path] [--timeout seconds] [--jobs n]';
 
 /** Runs `parse`, turning what it throws into a usage error. */
 function usage<T>(parse: () => T): T {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProgramRun } from './harness/run.js';
-import { resultTable, totals } from './harness/table.js';
+import { expectationLabel, resultTable, totals } from './harness/table.js';
 import { parseTap } from './harness/tap.js';
 
 function run(program: string, runtime: string, tap: string, outcome: ProgramRun['outcome'] = 'completed', stderr = ''): ProgramRun {
@@ -50,6 +50,16 @@ describe('resultTable', () => {
     const row = resultTable(['kill'], {}, [{ name: 'tsrun', runs: new Map([['kill', long]]) }]).split('\n')[2] ?? '';
     expect(row.endsWith('… |')).toBe(true);
     expect(row.length).toBeLessThan(220);
+  });
+});
+
+describe('expectationLabel', () => {
+  it('names every status, with the ok a passing program must reach', () => {
+    expect(expectationLabel({ status: 'pass', minOk: 4 })).toBe('pass (≥ 4 ok)');
+    expect(expectationLabel({ status: 'guest', minOk: 271, reason: 'no AppArmor' })).toBe('in guest (≥ 271 ok)');
+    expect(expectationLabel({ status: 'not-applicable', reason: 'cgroup v1 readers' })).toBe('n/a');
+    expect(expectationLabel({ status: 'pending', issue: 3 })).toBe('pending #3');
+    expect(expectationLabel(undefined)).toBe('unlisted');
   });
 });
 

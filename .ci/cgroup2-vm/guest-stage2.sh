@@ -30,6 +30,11 @@ OUT=$(port tsrun.stdout) && ERR=$(port tsrun.stderr) || {
 }
 
 busybox ip link set lo up 2>/dev/null
+# As systemd does at boot: securityfs is where AppArmor (enabled by default
+# in Debian's kernel) takes its policy and lists its profiles.
+busybox mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+# Booted with security=selinux (TSRUN_VM_APPEND): SELinux's own filesystem.
+[ -d /sys/fs/selinux ] && busybox mount -t selinuxfs selinuxfs /sys/fs/selinux 2>/dev/null
 busybox hostname tsrun-vm
 
 # As on a systemd host: the common controllers are enabled for children of

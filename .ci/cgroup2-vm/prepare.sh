@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the cgroup2 guest can boot: installs qemu, busybox-static and
-# xz-utils when missing, fetches the Debian kernel into a cache (never onto
+# Makes sure the cgroup2 guest can boot: installs qemu, busybox-static,
+# xz-utils, apparmor and secilc when missing, fetches the Debian kernel into a cache (never onto
 # the host) and builds the initramfs. Idempotent and cheap once cached.
 #
 # Prints three lines on stdout for run.sh:
@@ -40,10 +40,13 @@ apt_update_once() {
 
 # qemu runs the guest; busybox-static is the initramfs userland and, being
 # installed on the host, also the guest's PID 1 after switch_root (/bin/busybox);
-# xz unpacks the kernel's vmlinux.
+# xz unpacks the kernel's vmlinux; apparmor brings apparmor_parser, with
+# which the guest's tests load profiles (the guest's kernel runs AppArmor;
+# on a host whose kernel does not, the package does nothing); secilc
+# compiles the test SELinux policy for a guest booted with SELinux.
 ensure_packages() {
   local missing=() pkg
-  for pkg in qemu-system-x86 busybox-static xz-utils; do
+  for pkg in qemu-system-x86 busybox-static xz-utils apparmor secilc; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   ((${#missing[@]} == 0)) && return 0

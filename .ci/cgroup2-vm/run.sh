@@ -11,6 +11,8 @@
 #
 # Environment:
 #   TSRUN_VM_TIMEOUT  seconds before qemu is killed (default 1800)
+#   TSRUN_VM_APPEND   more kernel command line parameters, e.g.
+#                     "security=selinux selinux=1 enforcing=0" (SELinux, not AppArmor)
 #   TSRUN_VM_ENV      space-separated NAME=value or NAME (copied from ours)
 #                     to export in the guest; PATH is always copied, HOME=/root
 #   TSRUN_VM_RW       colon-separated host directories mounted writable at the
@@ -160,6 +162,7 @@ run_qemu() {
   local kernel=$1 initrd=$2 share=$3
   local chr="security_model=none,multidevs=remap" append="console=ttyS0 quiet panic=-1"
   [[ $VERBOSE == 1 ]] && append+=" tsrun_vm.verbose"
+  [[ -n ${TSRUN_VM_APPEND:-} ]] && append+=" $TSRUN_VM_APPEND"
   # TCG, not KVM: guests hang under KVM on this host (FIELD-NOTES §6).
   # -cpu max: the newest x86 features TCG emulates (node's code uses them).
   # -nodefaults: no NIC, VGA or default serial port. ttyS0 is the console;
@@ -201,6 +204,8 @@ main() {
   [[ ${1:-} == -- ]] && shift
   (($# > 0)) || usage
   [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "TSRUN_VM_TIMEOUT must be a number of seconds"
+  # qemu would read a comma as an option separator; the kernel wants no quotes here.
+  [[ ${TSRUN_VM_APPEND:-} =~ ^[A-Za-z0-9_.=\ -]*$ ]] || die "TSRUN_VM_APPEND: only letters, digits, _ . = - and spaces"
 
   local prepared kernel initrd moddir
   prepared=$(bash "$HERE/prepare.sh") || die "preparing the guest failed"

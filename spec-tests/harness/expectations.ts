@@ -10,10 +10,13 @@ import { summarize } from './summary.js';
  *   `1..0` and no test lines);
  * - not-applicable: only for programs that read cgroups through the suite's readers, which are
  *   cgroup v1 only and so cannot observe a cgroup v2 runtime;
- * - pending: not expected to pass yet, tracked by an issue.
+ * - pending: not expected to pass yet, tracked by an issue;
+ * - guest: cannot pass on this machine kind whatever the runtime (`reason` says what the host
+ *   lacks), but must pass like `pass` in the guest of .ci/cgroup2-vm (run-suite.js --guest).
  */
 export type Expectation =
   | { readonly status: 'pass'; readonly minOk: number }
+  | { readonly status: 'guest'; readonly minOk: number; readonly reason: string }
   | { readonly status: 'not-applicable'; readonly reason: string }
   | { readonly status: 'pending'; readonly issue: number };
 
@@ -63,21 +66,19 @@ function parseEntry(entry: unknown, where: string, problems: string[]): Expectat
   switch (entry['status']) {
     case 'pass': {
       checkKeys(entry, ['status', 'minOk'], where, problems);
-      const minOk = entry['minOk'];
-      if (!Number.isInteger(minOk) || (minOk as number) < 0) {
-        problems.push(`${where}: "minOk" must be a non-negative integer`);
-        return null;
-      }
-      return { status: 'pass', minOk: minOk as number };
+      const minOk = parseMinOk(entry, where, problems);
+      return minOk === null ? null : { status: 'pass', minOk };
+    }
+    case 'guest': {
+      checkKeys(entry, ['status', 'minOk', 'reason'], where, problems);
+      const minOk = parseMinOk(entry, where, problems);
+      const reason = parseReason(entry, where, problems);
+      return minOk === null || reason === null ? null : { status: 'guest', minOk, reason };
     }
     case 'not-applicable': {
       checkKeys(entry, ['status', 'reason'], where, problems);
-      const reason = entry['reason'];
-      if (typeof reason !== 'string' || reason.trim() === '') {
-        problems.push(`${where}: "reason" must say why`);
-        return null;
-      }
-      return { status: 'not-applicable', reason };
+      const reason = parseReason(entry, where, problems);
+      return reason === null ? null : { status: 'not-applicable', reason };
     }
     case 'pending': {
       checkKeys(entry, ['status', 'issue'], where, problems);
@@ -89,9 +90,23 @@ function parseEntry(entry: unknown, where: string, problems: string[]): Expectat
       return { status: 'pending', issue: issue as number };
     }
     default:
-      problems.push(`${where}: "status" must be pass, not-applicable or pending`);
+      problems.push(`${where}: "status" must be pass, guest, not-applicable or pending`);
       return null;
   }
+}
+
+function parseMinOk(entry: Record<string, unknown>, where: string, problems: string[]): number | null {
+  const minOk = entry['minOk'];
+  if (Number.isInteger(minOk) && (minOk as number) >= 0) return minOk as number;
+  problems.push(`${where}: "minOk" must be a non-negative integer`);
+  return null;
+}
+
+function parseReason(entry: Record<string, unknown>, where: string, problems: string[]): string | null {
+  const reason = entry['reason'];
+  if (typeof reason === 'string' && reason.trim() !== '') return reason;
+  problems.push(`${where}: "reason" must say why`);
+  return null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -111,14 +126,21 @@ export interface Verdict {
   readonly notice: string | null;
 }
 
-/** Judges one program's run against its expectation. */
+export interface JudgeOptions {
+  /** The run is inside .ci/cgroup2-vm, where the `guest` programs must pass. */
+  readonly inGuest: boolean;
+}
+
+const verdict = (regression: string | null, notice: string | null = null): Verdict => ({ regression, notice });
+
+/** Judges one program's run against its expectation (on the host unless told otherwise). */
 export function judgeProgram(
   name: string,
   expectation: Expectation | undefined,
   program: SuiteProgram | undefined,
   run: ProgramRun | undefined,
+  options: JudgeOptions = { inGuest: false },
 ): Verdict {
-  const verdict = (regression: string | null, notice: string | null = null): Verdict => ({ regression, notice });
   if (program === undefined) return verdict(`${name} is in expectations.json but not in the suite`);
   if (expectation === undefined) return verdict(`${name} has no entry in expectations.json: review it and add one`);
   switch (expectation.status) {
@@ -128,13 +150,11 @@ export function judgeProgram(
           ? null
           : `${name} is marked not-applicable, but it does not read cgroups: not-applicable is only for the suite's cgroup-v1-only readers`,
       );
-    case 'pass': {
-      if (run === undefined) return verdict(`${name} is expected to pass but was not run`);
-      const summary = summarize(run);
-      if (!summary.clean) return verdict(`${name} is expected to pass: ${summary.firstFailure ?? 'failed'}`);
-      if (summary.ok < expectation.minOk) return verdict(`${name} is expected to have at least ${expectation.minOk} ok, had ${summary.ok}`);
-      return verdict(null);
-    }
+    case 'pass':
+      return judgePass(name, expectation.minOk, run);
+    case 'guest':
+      // On the host it fails for want of what only the guest has: shown, never judged.
+      return options.inGuest ? judgePass(name, expectation.minOk, run) : verdict(null);
     case 'pending': {
       if (run === undefined) return verdict(null);
       const summary = summarize(run);
@@ -150,22 +170,36 @@ export function judgeProgram(
   }
 }
 
+function judgePass(name: string, minOk: number, run: ProgramRun | undefined): Verdict {
+  if (run === undefined) return verdict(`${name} is expected to pass but was not run`);
+  const summary = summarize(run);
+  if (!summary.clean) return verdict(`${name} is expected to pass: ${summary.firstFailure ?? 'failed'}`);
+  if (summary.ok < minOk) return verdict(`${name} is expected to have at least ${minOk} ok, had ${summary.ok}`);
+  return verdict(null);
+}
+
 export interface CheckResult {
   readonly regressions: readonly string[];
   readonly notices: readonly string[];
 }
 
+export interface CheckOptions extends JudgeOptions {
+  /** The selected programs; all of them when absent. */
+  readonly only?: ReadonlySet<string>;
+}
+
 /**
- * Checks every selected program (all of them unless `only` is given) of the runtime under test.
- * With the full suite selected, entries naming programs the suite does not have are regressions too.
+ * Checks every selected program of the runtime under test. With the full suite selected, entries
+ * naming programs the suite does not have are regressions too.
  */
 export function checkExpectations(
   expectations: Expectations,
   suiteVersion: string,
   programs: readonly SuiteProgram[],
   runs: ReadonlyMap<string, ProgramRun>,
-  only?: ReadonlySet<string>,
+  options: CheckOptions,
 ): CheckResult {
+  const { only } = options;
   const regressions: string[] = [];
   const notices: string[] = [];
   if (expectations.suite !== suiteVersion) {
@@ -175,9 +209,9 @@ export function checkExpectations(
   const names = new Set([...byName.keys(), ...Object.keys(expectations.programs)]);
   for (const name of [...names].sort()) {
     if (only !== undefined && !only.has(name)) continue;
-    const verdict = judgeProgram(name, expectations.programs[name], byName.get(name), runs.get(name));
-    if (verdict.regression !== null) regressions.push(verdict.regression);
-    if (verdict.notice !== null) notices.push(verdict.notice);
+    const { regression, notice } = judgeProgram(name, expectations.programs[name], byName.get(name), runs.get(name), options);
+    if (regression !== null) regressions.push(regression);
+    if (notice !== null) notices.push(notice);
   }
   return { regressions, notices };
 }

@@ -20,6 +20,8 @@ export interface ReportInput {
   readonly columns: readonly ReportColumn[];
   readonly programs: readonly string[];
   readonly expectations: Expectations;
+  /** The run is inside .ci/cgroup2-vm (`--guest`), so the `guest` programs were judged. */
+  readonly inGuest: boolean;
   /** null when the runtime under test was not run, so nothing could be checked. */
   readonly check: CheckResult | null;
 }
@@ -31,6 +33,7 @@ export function renderReport(input: ReportInput): string {
     ['Date', input.date.toISOString()],
     ['Suite', `\`${SUITE.module}@${suite.version}\` (${suite.programs.length} programs; built with ${suite.goVersion})`],
     ['Suite build', `${formatDuration(suite.durationMs)} (${suite.builtCount} built, ${suite.cachedCount} cached, ${suite.failedCount} failed)`],
+    ['Where', input.inGuest ? 'in .ci/cgroup2-vm (pure cgroup v2 guest under qemu)' : 'on the host'],
     ['Kernel', host.kernel],
     ['cgroups', host.cgroups],
     ['tsrun commit', input.tsrunCommit],
@@ -62,6 +65,10 @@ export function renderReport(input: ReportInput): string {
     '## Left behind',
     '',
     leftBehind(input.columns, input.programs),
+    '',
+    '## In the guest',
+    '',
+    guestParagraph(expectations, input.inGuest),
     '',
     '## Not applicable',
     '',
@@ -107,7 +114,7 @@ function expectationLines(input: ReportInput): string[] {
   const entries = Object.values(input.expectations.programs);
   const count = (status: string): number => entries.filter((entry) => entry.status === status).length;
   const lines = [
-    `spec-tests/expectations.json: ${count('pass')} pass, ${count('pending')} pending ` +
+    `spec-tests/expectations.json: ${count('pass')} pass, ${count('guest')} in the guest, ${count('pending')} pending ` +
       `(${issueList(input.expectations)}), ${count('not-applicable')} not applicable.`,
     '',
   ];
@@ -137,14 +144,33 @@ function issueList(expectations: Expectations): string {
   return [...issues].map((issue) => `#${issue}`).join(', ') || 'no issue';
 }
 
-function notApplicableParagraph(expectations: Expectations): string {
+/** One line per reason given for `status`, naming the programs that give it. */
+function reasonLines(expectations: Expectations, status: 'not-applicable' | 'guest'): string[] {
   const byReason = new Map<string, string[]>();
   for (const [name, entry] of Object.entries(expectations.programs)) {
-    if (entry.status !== 'not-applicable') continue;
+    if (!('reason' in entry) || entry.status !== status) continue;
     byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), name]);
   }
-  if (byReason.size === 0) return 'Every program applies to tsrun.';
-  const paragraphs = [...byReason].map(([reason, names]) => `- ${names.map((name) => `\`${name}\``).join(', ')}: ${reason}`);
+  return [...byReason].map(([reason, names]) => `- ${names.map((name) => `\`${name}\``).join(', ')}: ${reason}`);
+}
+
+function guestParagraph(expectations: Expectations, inGuest: boolean): string {
+  const lines = reasonLines(expectations, 'guest');
+  if (lines.length === 0) return 'Every program can pass on the host.';
+  const where = inGuest
+    ? 'This run is inside that guest, so they are judged here like the pass programs.'
+    : 'Here they run for information only; they are judged in spec-tests/RESULTS-guest.md, written by the run inside the guest.';
+  return [
+    'These programs cannot pass on the host whatever the runtime, and must pass in ' +
+      `the pure cgroup v2 guest of .ci/cgroup2-vm. ${where}`,
+    '',
+    ...lines,
+  ].join('\n');
+}
+
+function notApplicableParagraph(expectations: Expectations): string {
+  const paragraphs = reasonLines(expectations, 'not-applicable');
+  if (paragraphs.length === 0) return 'Every program applies to tsrun.';
   return [
     'tsrun manages cgroups through cgroup v2 only. The suite reads cgroups with readers that implement ' +
       'cgroup v1 only (its cgroup v2 readers return "unimplemented yet", and on a hybrid host it reads the ' +

@@ -94,6 +94,8 @@ export function expectationLabel(expectation: Expectation | undefined): string {
   switch (expectation.status) {
     case 'pass':
       return `pass (≥ ${expectation.minOk} ok)`;
+    case 'guest':
+      return `in guest (≥ ${expectation.minOk} ok)`;
     case 'not-applicable':
       return 'n/a';
     case 'pending':

@@ -146,8 +146,9 @@ export function features(): Features {
         knownFlags: [...SECCOMP_FLAGS],
         supportedFlags: [...SECCOMP_FLAGS],
       },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // Applied when the host runs the module (src/linux/process/{apparmor,selinux}.ts).
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
     },
   };

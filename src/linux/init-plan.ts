@@ -6,7 +6,9 @@ import type { ChainInput, PlannedChain } from './planned-chain.js';
 import type { MountInfoEntry } from './mountinfo.js';
 import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
+import { planAppArmorExec } from './process/apparmor.js';
 import { planProcessEnd } from './process/plan-process-end.js';
+import { planSelinuxLabel } from './process/selinux.js';
 import { planGuards, planNotDumpable } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planConsole, planOpenPty } from './process/plan-terminal.js';
@@ -34,6 +36,8 @@ export interface InitPlanInput extends ChainInput {
   readonly privileged: boolean;
   /** The container id names its session keyring; unset (--no-new-keyring) keeps the caller's. */
   readonly sessionKeyring?: string;
+  /** linux.mountLabel, checked against the loaded SELinux policy; undefined without one. */
+  readonly mountLabel?: string;
 }
 
 export type InitPlan = PlannedChain;
@@ -71,6 +75,8 @@ export function planInit(input: InitPlanInput): InitPlan {
   const mapsByParent = input.namespaces.newUser && !input.privileged;
   planGuards(w, mapsByParent ? 'dumpable-until-mapped' : 'not-dumpable');
   w.closeInherited(3 + input.preservedFds, kept);
+  planAppArmorExec(w, input.appArmor);
+  planSelinuxLabel(w, input.selinuxLabel, input.sessionKeyring !== undefined);
   if (input.namespaces.has('time') && !input.joinFds.has('time')) {
     // CLONE_NEWTIME does not fit clone(2)'s flags; the process enters the
     // new time namespace at execve, after the parent wrote its offsets.
@@ -127,6 +133,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     owner: { uid: user.uid ?? 0, gid: user.gid ?? 0 },
     hostMounts: input.hostMounts,
     writer: w,
+    ...(input.mountLabel === undefined ? {} : { mountLabel: input.mountLabel }),
   };
   planMounts(ctx);
   planDevices(ctx);

@@ -4,7 +4,9 @@ import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
 import type { ChainInput, PlannedChain } from './planned-chain.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
+import { planAppArmorExec } from './process/apparmor.js';
 import { planProcessEnd } from './process/plan-process-end.js';
+import { planSelinuxLabel } from './process/selinux.js';
 import { planGuards } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planOpenPty } from './process/plan-terminal.js';
@@ -56,6 +58,8 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
 
   planGuards(w, 'not-dumpable');
   w.closeInherited(3 + input.preservedFds, kept);
+  planAppArmorExec(w, input.appArmor);
+  planSelinuxLabel(w, input.selinuxLabel, true);
   w.checkpoint('spawned');
 
   for (const { type, fd } of input.namespaceFds) {

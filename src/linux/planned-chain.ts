@@ -1,5 +1,6 @@
 import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
+import type { AppArmorExec } from './process/apparmor.js';
 import type { ExpectedCredentials } from './process/plan-credentials.js';
 import type { PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
@@ -16,6 +17,10 @@ export interface ChainInput {
   readonly executable: string;
   /** linux.seccomp, compiled by the parent; undefined without a profile. */
   readonly seccomp?: CompiledSeccomp;
+  /** process.apparmorProfile, checked by the parent; undefined without one. */
+  readonly appArmor?: AppArmorExec;
+  /** process.selinuxLabel, checked against the loaded policy; undefined without one. */
+  readonly selinuxLabel?: string;
 }
 
 /** A planned chain, and what the parent needs to meet it at its checkpoints. */

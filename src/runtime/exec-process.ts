@@ -28,12 +28,19 @@ export interface ExecProcessOptions {
 /**
  * The process `exec` runs: either the one in --process, or the container's
  * own process (from config.json) with the command line's changes applied,
- * as runc does.
+ * as runc does. A --process without an AppArmor profile or SELinux label
+ * gets the container's, as in runc: the confinement of a container is not
+ * dropped by leaving a field out.
  */
 export function execProcess(base: Process | undefined, o: ExecProcessOptions): Process {
   if (o.processFile !== undefined) {
     if (o.args.length > 0) throw new Error('exec: give either --process or a command, not both');
-    return readProcessFile(o.processFile);
+    const proc = readProcessFile(o.processFile);
+    return {
+      ...proc,
+      ...(nonEmpty(proc.apparmorProfile) || base?.apparmorProfile === undefined ? {} : { apparmorProfile: base.apparmorProfile }),
+      ...(nonEmpty(proc.selinuxLabel) || base?.selinuxLabel === undefined ? {} : { selinuxLabel: base.selinuxLabel }),
+    };
   }
   if (o.args.length === 0) throw new Error('exec: a command is required (tsrun exec <id> <command> [args...]), or --process');
   if (base === undefined) throw new Error("exec: the container's config has no process to start from; use --process");
@@ -70,6 +77,10 @@ export function execProcess(base: Process | undefined, o: ExecProcessOptions): P
     ...(o.apparmor === undefined ? {} : { apparmorProfile: o.apparmor }),
     ...(o.processLabel === undefined ? {} : { selinuxLabel: o.processLabel }),
   };
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value !== '';
 }
 
 /** --user: "uid" or "uid:gid", numbers only (names would need the container's /etc/passwd). */

@@ -74,6 +74,8 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
           sessionKeyring: `_ses.${record.id}`,
           ...(spec.linux?.personality === undefined ? {} : { personality: spec.linux.personality }),
           ...(seccomp === undefined ? {} : { seccomp }),
+          ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
+          ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
         });
         credentials = plan.credentials;
         pty = plan.pty;

@@ -18,6 +18,7 @@ import { NAMESPACES, planNamespaces } from '../linux/namespaces.js';
 import { findExecutable } from '../linux/process/find-executable.js';
 import { ignoredAmbient } from '../linux/process/plan-credentials.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
+import { resolveSelinuxLabel } from '../linux/process/selinux.js';
 import { logger } from './log.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { SECCOMP_LISTENER_CHECKPOINT } from '../linux/seccomp/plan-seccomp.js';
@@ -69,6 +70,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
   refuseUnsupported(spec);
   const fields = processFields(spec, proc, 'init');
+  const mountLabel = resolveSelinuxLabel(hostKernel, spec.linux?.mountLabel, 'linux.mountLabel');
   if (o.consoleSocket !== undefined && proc.terminal !== true) {
     throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
   }
@@ -124,6 +126,9 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
         privileged: process.geteuid?.() === 0,
         ...(o.noNewKeyring ? {} : { sessionKeyring: `_ses.${o.id}` }),
         ...(seccomp === undefined ? {} : { seccomp }),
+        ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
+        ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
+        ...(mountLabel === undefined ? {} : { mountLabel }),
       });
       plan.credentials = init.credentials;
       plan.pty = init.pty;

@@ -1,6 +1,8 @@
 import { hostKernel, type HostKernel } from '../../ffi/host-kernel.js';
 import { schedulingKernel, type SchedulingKernel } from '../../ffi/scheduling.js';
 import type { Process, Spec } from '../config/types.js';
+import { resolveAppArmor, type AppArmorExec } from '../linux/process/apparmor.js';
+import { resolveSelinuxLabel } from '../linux/process/selinux.js';
 import { applyAffinity, planAffinity } from '../linux/process/cpu-affinity.js';
 import { applyIoPriority, ioPriorityValue } from '../linux/process/io-priority.js';
 import { personalityValue, verifyPersonality } from '../linux/process/personality.js';
@@ -11,10 +13,15 @@ import { logger } from './log.js';
  * The process fields the parent applies from outside, on the pid, at the
  * checkpoints of a container's init (`create`) or of an `exec` process,
  * and then checks: execCPUAffinity, scheduler and ioPriority. (The
- * persona, which only the process can set on itself, is a chain step; here
- * it is only checked.)
+ * persona and the LSM labels, which only the process can set on itself,
+ * are chain steps; here the persona is read back, and the AppArmor profile
+ * and SELinux label are checked before the process exists.)
  */
 export interface ProcessFields {
+  /** apparmorProfile, resolved on this host, for the chain to ask for. */
+  readonly appArmor: AppArmorExec | undefined;
+  /** selinuxLabel, checked against the loaded policy, for the chain to ask for. */
+  readonly selinuxLabel: string | undefined;
   /** At "spawned", before the process is moved into the container's cgroup. */
   beforeCgroup(pid: number): void;
   /** At "spawned", once it is in the cgroup and has its rlimits. */
@@ -49,11 +56,15 @@ export function processFields(spec: Spec, proc: Process, role: 'init' | 'exec', 
   if (proc.scheduler !== undefined) schedulerAttr(proc.scheduler);
   if (proc.ioPriority !== undefined) ioPriorityValue(proc.ioPriority);
   if (spec.linux?.personality !== undefined) personalityValue(spec.linux.personality);
+  const appArmor = resolveAppArmor(kernels.host, proc.apparmorProfile, 'process.apparmorProfile');
+  const selinuxLabel = resolveSelinuxLabel(kernels.host, proc.selinuxLabel, 'process.selinuxLabel');
   const setAffinity = (pid: number, cpus: readonly number[] | undefined, which: 'initial' | 'final') => {
     if (role !== 'exec' || cpus === undefined) return;
     for (const note of applyAffinity(kernels.scheduling, pid, cpus, `process.execCPUAffinity.${which}`)) kernels.warn(note);
   };
   return {
+    appArmor,
+    selinuxLabel,
     beforeCgroup(pid) {
       setAffinity(pid, affinity.initial, 'initial');
     },

@@ -209,6 +209,19 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(cgroup2Root(), 'noexec'))).toBe(false);
   });
 
+  const runsAppArmor = existsSync('/sys/kernel/security/apparmor');
+  if (runsAppArmor) console.warn('skipping the refusal of an AppArmor profile: this host runs AppArmor (test/vm/apparmor.test.ts applies one)');
+  it.skipIf(runsAppArmor)('an AppArmor profile on a host without AppArmor is refused, leaving nothing behind', () => {
+    const bundle = s.bundle('aa', (c) => {
+      c.process.apparmorProfile = 'tsrun-test';
+    });
+    const r = s.tsrun(['create', '--bundle', bundle, 'aa']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/process\.apparmorProfile: AppArmor is not enabled on this host .*remove the field or run on a host with AppArmor/);
+    expect(existsSync(join(s.root, 'aa'))).toBe(false);
+    expect(existsSync(join(cgroup2Root(), 'aa'))).toBe(false);
+  });
+
   it('a failing mount is reported with the mount and errno, and the process and cgroup are gone', () => {
     const bundle = s.bundle('badmount', (c) => {
       c.mounts.push({ destination: '/data', type: 'nosuchfs', source: 'none' });

@@ -5,6 +5,7 @@ import type { Mount } from '../../config/types.js';
 import { fdPath } from '../chain-writer.js';
 import { lockedFlags, mountContaining } from '../mountinfo.js';
 import { makePath } from './make-path.js';
+import { labelledMountData, planMqueueLabel } from './mount-label.js';
 import { parseMountOptions } from './mount-options.js';
 import type { RootfsContext } from './rootfs-context.js';
 
@@ -31,9 +32,11 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
     w.check(`mount ${field}: bind ${source} on ${dest}`, 'mount', [source, fdPath(target), null, flags, null]);
   } else {
     const type = filesystemType(mount.type, field);
-    w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, options.flags, options.data || null]);
+    const data = labelledMountData(type, options.data, ctx.mountLabel);
+    w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, options.flags, data || null]);
   }
   w.close(target);
+  if (!isBind) planMqueueLabel(ctx, filesystemType(mount.type, field), dest, field);
 
   // A bind mount takes its flags only on a remount of the new mount, and
   // propagation is a separate call: both need the new mount, so reopen dest.

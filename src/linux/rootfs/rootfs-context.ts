@@ -18,5 +18,7 @@ export interface RootfsContext {
   readonly owner: { uid: number; gid: number };
   /** The host's mount table, to learn the flags a bind mount inherits. */
   readonly hostMounts: readonly MountInfoEntry[];
+  /** linux.mountLabel, checked against the loaded SELinux policy; undefined without one. */
+  readonly mountLabel?: string;
   readonly writer: ChainWriter;
 }

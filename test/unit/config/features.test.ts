@@ -33,12 +33,12 @@ describe('features', () => {
     expect(new Set(linux.capabilities).size).toBe(CAPABILITIES.length);
   });
 
-  it('claims cgroup v2 only, seccomp through libseccomp, and no LSM or RDT support yet', () => {
+  it('claims cgroup v2 only, seccomp through libseccomp, AppArmor and SELinux, and no RDT support yet', () => {
     expect(features().linux).toMatchObject({
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false },
       seccomp: { enabled: true, supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
     });
     expect(features().linux.seccomp.actions).toContain('SCMP_ACT_NOTIFY');

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { ChainChannel } from '../../../ffi/call-chain.js';
-import type { Spec } from '../../../src/config/types.js';
+import type { Process, Spec } from '../../../src/config/types.js';
 import { ChainWriter } from '../../../src/linux/chain-writer.js';
 import { FdTable } from '../../../src/linux/fd-table.js';
 import type { InitPlanInput } from '../../../src/linux/init-plan.js';
+import type { JoinPlanInput } from '../../../src/linux/join-plan.js';
 import { parseMountInfo, type MountInfoEntry } from '../../../src/linux/mountinfo.js';
 import { planNamespaces } from '../../../src/linux/namespaces.js';
 import type { RootfsContext } from '../../../src/linux/rootfs/rootfs-context.js';
@@ -68,7 +69,15 @@ export interface PlannerHarness {
 /** A RootfsContext over a fresh writer whose table holds stdio and the rootfs fd (3). */
 export function rootfsHarness(
   spec: Spec,
-  options: { userns?: boolean; newNetwork?: boolean; bundle?: string; rootfs?: string; hostMounts?: readonly MountInfoEntry[]; owner?: { uid: number; gid: number } } = {},
+  options: {
+    userns?: boolean;
+    newNetwork?: boolean;
+    bundle?: string;
+    rootfs?: string;
+    hostMounts?: readonly MountInfoEntry[];
+    owner?: { uid: number; gid: number };
+    mountLabel?: string;
+  } = {},
 ): PlannerHarness {
   const fds = new FdTable([0, 1, 2]);
   const w = new ChainWriter(fds);
@@ -84,6 +93,7 @@ export function rootfsHarness(
     owner: options.owner ?? { uid: 0, gid: 0 },
     hostMounts: options.hostMounts ?? [],
     writer: w,
+    ...(options.mountLabel === undefined ? {} : { mountLabel: options.mountLabel }),
   };
   return { ctx, w, fds };
 }
@@ -137,6 +147,37 @@ export function initInput(spec: Spec, overrides: Partial<InitPlanInput> = {}): I
     noPivot: false,
     executable: '/bin/sh',
     privileged: true,
+    ...overrides,
+  };
+}
+
+/** The process of an `exec`, as its planner gets it. */
+export const JOIN_PROC: Process = {
+  args: ['/bin/sh', '-c', 'true'],
+  env: ['PATH=/bin'],
+  cwd: '/tmp',
+  user: { uid: 1000, gid: 1000 },
+  capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+  noNewPrivileges: true,
+};
+
+/** An `exec` into the container's namespaces and its init's root, as the parent opens them (Node hands out fds from 23 here). */
+export function joinInput(overrides: Partial<JoinPlanInput> = {}): JoinPlanInput {
+  return {
+    proc: JOIN_PROC,
+    namespaceFds: [
+      { type: 'user', fd: 23 },
+      { type: 'ipc', fd: 24 },
+      { type: 'mount', fd: 25 },
+    ],
+    rootFd: 26,
+    preservedFds: 0,
+    channel: CHANNEL,
+    lastCap: 40,
+    signalsToReset: [],
+    executable: '/bin/sh',
+    setgroupsAllowed: true,
+    sessionKeyring: '_ses.c1',
     ...overrides,
   };
 }

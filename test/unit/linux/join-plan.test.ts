@@ -1,39 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Process } from '../../../src/config/types.js';
 import { planJoin, type JoinPlanInput } from '../../../src/linux/join-plan.js';
 import type { CompiledSeccomp } from '../../../src/linux/seccomp/compile-profile.js';
-import { CHANNEL } from './fixtures.js';
+import { CHANNEL, JOIN_PROC as proc, joinInput as input } from './fixtures.js';
 import { mustFind, render, replayFds } from './steps.js';
-
-const proc: Process = {
-  args: ['/bin/sh', '-c', 'true'],
-  env: ['PATH=/bin'],
-  cwd: '/tmp',
-  user: { uid: 1000, gid: 1000 },
-  capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
-  noNewPrivileges: true,
-};
-
-/** The container's namespaces and its init's root, as the parent opens them (Node hands out fds from 23 here). */
-function input(overrides: Partial<JoinPlanInput> = {}): JoinPlanInput {
-  return {
-    proc,
-    namespaceFds: [
-      { type: 'user', fd: 23 },
-      { type: 'ipc', fd: 24 },
-      { type: 'mount', fd: 25 },
-    ],
-    rootFd: 26,
-    preservedFds: 0,
-    channel: CHANNEL,
-    lastCap: 40,
-    signalsToReset: [],
-    executable: '/bin/sh',
-    setgroupsAllowed: true,
-    sessionKeyring: '_ses.c1',
-    ...overrides,
-  };
-}
 
 function inherited(i: JoinPlanInput): Map<number, string> {
   const fds = new Map<number, string>([

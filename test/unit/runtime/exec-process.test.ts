@@ -51,6 +51,22 @@ describe('execProcess', () => {
     expect(() => execProcess(base, { ...none, processFile: good })).toThrow('either --process or a command');
   });
 
+  it("keeps the container's AppArmor profile and SELinux label unless --apparmor/--process-label or the --process file names its own (runc's rule)", () => {
+    const confined: Process = { ...base, apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' };
+    expect(execProcess(confined, none)).toMatchObject({ apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' });
+    expect(execProcess(confined, { ...none, apparmor: 'other', processLabel: 'label' })).toMatchObject({ apparmorProfile: 'other', selinuxLabel: 'label' });
+    const dir = temporaryDir();
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, JSON.stringify({ args: ['id'], cwd: '/' }));
+    expect(execProcess(confined, { ...none, args: [], processFile: plain })).toMatchObject({
+      apparmorProfile: 'container-profile',
+      selinuxLabel: 'system_u:system_r:container_t:s0',
+    });
+    const own = join(dir, 'own.json');
+    writeFileSync(own, JSON.stringify({ args: ['id'], cwd: '/', apparmorProfile: 'mine' }));
+    expect(execProcess(confined, { ...none, args: [], processFile: own }).apparmorProfile).toBe('mine');
+  });
+
   it('needs a command', () => {
     expect(() => execProcess(base, { ...none, args: [] })).toThrow('a command is required');
   });

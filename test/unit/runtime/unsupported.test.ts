@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Spec } from '../../../src/config/types.js';
 import { refuseUnsupported } from '../../../src/runtime/unsupported.js';
@@ -43,16 +42,22 @@ describe('refuseUnsupported', () => {
   });
 
   it('lists startContainer among the other unsupported fields, one line each', () => {
-    const both = spec({ hooks: { startContainer: [hook] }, linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:container_file_t:s0' } });
+    const both = spec({ hooks: { startContainer: [hook] }, linux: { namespaces: [{ type: 'mount' }], intelRdt: { closID: 'c1' } } });
     expect(() => refuseUnsupported(both)).toThrow(
       new Error(
         [
-          existsSync('/sys/fs/selinux/enforce')
-            ? 'linux.mountLabel: tsrun does not support SELinux mount labels yet; remove the field'
-            : 'linux.mountLabel: SELinux is not enabled on this host (no /sys/fs/selinux/enforce), so the label cannot be applied; remove the field or run on a host with SELinux',
           "hooks.startContainer: tsrun does not support startContainer hooks (they would run with the host's privileges, not the container's) yet; remove the field",
+          'linux.intelRdt: tsrun does not support Intel RDT yet; remove the field',
         ].join('\n'),
       ),
     );
+  });
+
+  it('leaves LSM labels to their resolvers, which apply them when the host runs the module', () => {
+    const labelled = spec({
+      process: { cwd: '/', args: ['/bin/sh'], apparmorProfile: 'p', selinuxLabel: 'system_u:system_r:container_t:s0' },
+      linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:container_file_t:s0' },
+    });
+    expect(() => refuseUnsupported(labelled)).not.toThrow();
   });
 });
