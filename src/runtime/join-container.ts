@@ -94,12 +94,14 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
       if (proc.oomScoreAdj !== undefined) {
         hostKernel.writeFile(`/proc/${puppet.pid}/oom_score_adj`, String(proc.oomScoreAdj), 'process.oomScoreAdj');
       }
-      fields.spawned(puppet.pid);
+      if (!pidByChain) fields.spawned(puppet.pid);
       puppet.release();
       if (pidByChain) {
-        // Everything set on the pid so far (cgroup, rlimits, priorities) is inherited by the fork.
+        // The cgroup, rlimits and oom_score_adj set on the forker are inherited by its child. The
+        // priorities are set on the child itself: a SCHED_RESET_ON_FORK policy does not survive a fork.
         puppet.reachCheckpoint('forked');
         puppet.followFork();
+        fields.spawned(puppet.pid);
         puppet.release();
       }
       if (pty !== undefined) {

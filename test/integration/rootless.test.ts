@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NOBODY, nobodyBundle, skipReason } from './support/harness.js';
@@ -46,6 +46,20 @@ describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
       expect(ps.map((l) => l.trim())).toContain('1 sleep');
       // The exit code comes through the fork, too.
       expect(asNobody(['--root', state, 'exec', 'rootless-exec', 'sh', '-c', 'exit 9']).status).toBe(9);
+
+      // The scheduler is set on the forked process itself: a reset-on-fork policy set on the
+      // forker would be gone from its child.
+      const processFile = join(dir, 'sched.json');
+      const pidFile = join(dir, 'sched.pid');
+      writeFileSync(
+        processFile,
+        JSON.stringify({ cwd: '/', args: ['sleep', '1000'], user: { uid: 0, gid: 0 }, scheduler: { policy: 'SCHED_BATCH', nice: 5, flags: ['SCHED_FLAG_RESET_ON_FORK'] } }),
+      );
+      spawnSync('chown', [`${NOBODY}:${NOBODY}`, processFile]);
+      const d = nobody.tsrun(['--root', state, 'exec', '-d', '--pid-file', pidFile, '--process', processFile, 'rootless-exec'], { detached: true });
+      expect(d.status).toBe(0);
+      const chrt = spawnSync('chrt', ['-p', readFileSync(pidFile, 'utf8').trim()], { encoding: 'utf8' });
+      expect(chrt.stdout).toMatch(/scheduling policy: SCHED_BATCH\|SCHED_RESET_ON_FORK/);
     } finally {
       asNobody(['--root', state, 'delete', '--force', 'rootless-exec']);
     }
