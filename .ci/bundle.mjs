@@ -3,8 +3,12 @@
 // (see bench/). Code splitting keeps each command's lazy imports lazy, so
 // `state` and `list` still never load koffi. koffi stays external: it
 // carries a native addon.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// Chunk names carry content hashes: without a clean start, every build would
+// leave the previous chunks behind.
+rmSync('dist/cli', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli/main.ts'],
   outdir: 'dist/cli',
