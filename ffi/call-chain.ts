@@ -1,8 +1,9 @@
 import koffi from 'koffi';
 import { Arena } from './arena.js';
 import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
-import { CLONE_PARENT, O, SIG_SETMASK, SIGCHLD } from './constants.js';
+import { CLONE_PARENT, SIG_SETMASK, SIGCHLD } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
+import { pipe } from './pipe.js';
 import { SyscallError } from './syscall-error.js';
 import { SYS } from './syscall-numbers.js';
 
@@ -47,12 +48,6 @@ export function openChannel(): ChainChannel {
   const sync = pipe();
   const report = pipe();
   return { syncRead: sync[0], syncWrite: sync[1], reportRead: report[0], reportWrite: report[1] };
-}
-
-function pipe(): [number, number] {
-  const fds = [0, 0];
-  if (libc().pipe2(fds, O.CLOEXEC) !== 0) throw new SyscallError('pipe2', lastErrno());
-  return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
 /**

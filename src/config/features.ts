@@ -129,8 +129,7 @@ export function features(): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
-    // startContainer hooks are refused until they can run with the container's identity.
-    hooks: HOOK_NAMES.filter((name) => name !== 'startContainer'),
+    hooks: [...HOOK_NAMES],
     mountOptions: [...MOUNT_OPTIONS],
     linux: {
       namespaces: [...NAMESPACE_TYPES],

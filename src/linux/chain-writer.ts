@@ -78,6 +78,13 @@ export class ChainWriter {
     }
   }
 
+  /** open, one write(2) of `data`, close: how procfs and sysfs files take a value. */
+  writeFile(what: string, path: string, data: string): void {
+    const fd = this.open(`open ${path} (${what})`, path, O.WRONLY | O.TRUNC);
+    this.check(`write ${JSON.stringify(data)} to ${path} (${what})`, 'write', [fd, data, Buffer.byteLength(data)]);
+    this.close(fd);
+  }
+
   close(fd: number): void {
     this.check(`close(${fd})`, 'close', [fd]);
     this.fds.close(fd);

@@ -26,6 +26,8 @@ export interface JoinPlanInput extends ChainInput {
   readonly sessionKeyring: string;
   /** linux.personality of the container: its processes share one execution domain. */
   readonly personality?: LinuxPersonality;
+  /** Inherited fds to become the process's stdin, stdout and stderr; without them it keeps tsrun's. */
+  readonly stdio?: readonly [number, number, number];
 }
 
 export type JoinPlan = PlannedChain;
@@ -52,12 +54,14 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   const { proc, channel } = input;
   const chainFds = [channel.syncRead, channel.reportWrite];
   const nsFds = input.namespaceFds.map((n) => n.fd);
-  const kept = [0, 1, 2, ...preservedRange(input.preservedFds), input.rootFd, ...nsFds, ...chainFds];
+  const stdio = input.stdio ?? [];
+  const kept = [0, 1, 2, ...preservedRange(input.preservedFds), input.rootFd, ...nsFds, ...chainFds, ...stdio];
   const fds = new FdTable(kept);
   const w = new ChainWriter(fds);
 
   planGuards(w, 'not-dumpable');
   w.closeInherited(3 + input.preservedFds, kept);
+  planStdio(w, input.stdio);
   planAppArmorExec(w, input.appArmor);
   planSelinuxLabel(w, input.selinuxLabel, true);
   w.checkpoint('spawned');
@@ -102,4 +106,11 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     fds,
   );
   return { steps: w.steps, ...end, ...(pty === undefined ? {} : { pty }) };
+}
+
+/** dup2 each given fd onto 0, 1, 2, then close the originals (one fd may serve twice). */
+function planStdio(w: ChainWriter, stdio: JoinPlanInput['stdio']): void {
+  if (stdio === undefined) return;
+  stdio.forEach((fd, target) => w.check(`dup2(${fd}, ${target}) (the process's stdio)`, 'dup2', [fd, target]));
+  for (const fd of new Set(stdio)) if (fd > 2) w.close(fd);
 }

@@ -1,4 +1,3 @@
-import { O } from '../../ffi/constants.js';
 import type { Spec } from '../config/types.js';
 import type { ChainWriter } from './chain-writer.js';
 
@@ -11,9 +10,6 @@ export function planIdentity(spec: Spec, w: ChainWriter): void {
     w.check(`setdomainname ${JSON.stringify(spec.domainname)}`, 'setdomainname', [spec.domainname, Buffer.byteLength(spec.domainname)]);
   }
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
-    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
-    const fd = w.open(`open ${path} for linux.sysctl ${key}`, path, O.WRONLY | O.TRUNC);
-    w.check(`write linux.sysctl ${key}=${value}`, 'write', [fd, value, Buffer.byteLength(value)]);
-    w.close(fd);
+    w.writeFile(`linux.sysctl ${key}`, `/proc/sys/${key.replace(/\./g, '/')}`, value);
   }
 }

@@ -74,8 +74,9 @@ export function execProcess(base: Process | undefined, o: ExecProcessOptions): P
     },
     ...(capabilities === undefined ? {} : { capabilities }),
     ...(o.noNewPrivs === undefined ? {} : { noNewPrivileges: o.noNewPrivs }),
-    ...(o.apparmor === undefined ? {} : { apparmorProfile: o.apparmor }),
-    ...(o.processLabel === undefined ? {} : { selinuxLabel: o.processLabel }),
+    // An empty flag is not given (runc's rule): it does not drop the container's confinement.
+    ...(nonEmpty(o.apparmor) ? { apparmorProfile: o.apparmor } : {}),
+    ...(nonEmpty(o.processLabel) ? { selinuxLabel: o.processLabel } : {}),
   };
 }
 

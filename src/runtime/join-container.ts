@@ -28,6 +28,14 @@ export interface JoinedProcess {
   readonly terminal?: number;
 }
 
+/** What differs from an `exec` when tsrun itself runs a program in the container (a startContainer hook). */
+export interface JoinOptions {
+  /** The program's path in the container, when it is not args[0] (a hook's `path`); checked already. */
+  readonly executable?: string;
+  /** fds to become its stdin, stdout and stderr instead of tsrun's. */
+  readonly stdio?: readonly [number, number, number];
+}
+
 /**
  * Start `proc` inside a running container: in all of its init's
  * namespaces, its root, its cgroup, with the container's seccomp profile
@@ -35,9 +43,16 @@ export interface JoinedProcess {
  * once the process has been released to execve. `state` is the
  * container's, as a seccomp listener receives it.
  */
-export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process, preservedFds: number, state: State): JoinedProcess {
+export function joinContainer(
+  record: ContainerRecord,
+  spec: Spec,
+  proc: Process,
+  preservedFds: number,
+  state: State,
+  options: JoinOptions = {},
+): JoinedProcess {
   const init = record.pid;
-  const executable = findExecutableInProcess(proc, init);
+  const executable = options.executable ?? findExecutableInProcess(proc, init);
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   assertOpen(preservedFds);
   const fields = processFields(spec, proc, 'exec');
@@ -76,6 +91,7 @@ export function joinContainer(record: ContainerRecord, spec: Spec, proc: Process
           ...(seccomp === undefined ? {} : { seccomp }),
           ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
           ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
+          ...(options.stdio === undefined ? {} : { stdio: options.stdio }),
         });
         credentials = plan.credentials;
         pty = plan.pty;

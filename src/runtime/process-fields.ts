@@ -2,7 +2,7 @@ import { hostKernel, type HostKernel } from '../../ffi/host-kernel.js';
 import { schedulingKernel, type SchedulingKernel } from '../../ffi/scheduling.js';
 import type { Process, Spec } from '../config/types.js';
 import { resolveAppArmor, type AppArmorExec } from '../linux/process/apparmor.js';
-import { resolveSelinuxLabel } from '../linux/process/selinux.js';
+import { resolveSelinuxLabel, verifySelinuxLabel } from '../linux/process/selinux.js';
 import { applyAffinity, planAffinity } from '../linux/process/cpu-affinity.js';
 import { applyIoPriority, ioPriorityValue } from '../linux/process/io-priority.js';
 import { personalityValue, verifyPersonality } from '../linux/process/personality.js';
@@ -14,8 +14,8 @@ import { logger } from './log.js';
  * checkpoints of a container's init (`create`) or of an `exec` process,
  * and then checks: execCPUAffinity, scheduler and ioPriority. (The
  * persona and the LSM labels, which only the process can set on itself,
- * are chain steps; here the persona is read back, and the AppArmor profile
- * and SELinux label are checked before the process exists.)
+ * are chain steps; here they are resolved before the process exists, and
+ * the persona and SELinux label read back before it execs.)
  */
 export interface ProcessFields {
   /** apparmorProfile, resolved on this host, for the chain to ask for. */
@@ -74,6 +74,7 @@ export function processFields(spec: Spec, proc: Process, role: 'init' | 'exec', 
     },
     ready(pid) {
       verifyPersonality(kernels.host, pid, spec.linux?.personality);
+      verifySelinuxLabel(kernels.host, pid, selinuxLabel);
       setAffinity(pid, affinity.final, 'final');
     },
   };

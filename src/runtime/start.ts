@@ -3,6 +3,7 @@ import type { State } from '../config/types.js';
 import { logger } from './log.js';
 import { deleteContainer } from './delete.js';
 import { HookError, runHook, runHooks } from './hooks.js';
+import { runStartContainerHooks } from './start-container-hooks.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
@@ -13,7 +14,7 @@ import { liveStatus, readProcessStat } from './status.js';
 export async function start(g: GlobalOptions, id: string): Promise<void> {
   const store = new StateStore(g.root);
   let hookFailure: unknown;
-  await withLock(store, id, () => {
+  await withLock(store, id, async () => {
     const record = store.read(id);
     const status = liveStatus(store, record);
     if (status === 'stopped') throw new Error(`cannot start a container that has stopped`);
@@ -22,9 +23,10 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     const stateOf = (s: State['status']): State => ociState(record, s, spec);
     try {
       // config.md: prestart hooks run after the start operation is called,
-      // in the runtime namespace. (startContainer hooks are refused at
-      // create until they can run with the container's identity.)
+      // in the runtime namespace; then the startContainer hooks, in the
+      // container, before the user's program.
       runHooks('prestart', spec?.hooks?.prestart, stateOf('created'));
+      if (spec !== undefined) await runStartContainerHooks(record, spec, stateOf('created'));
     } catch (error) {
       hookFailure = error;
       return;
@@ -44,7 +46,7 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
     });
   });
   if (hookFailure !== undefined) {
-    // config.md: a failed prestart hook stops the
+    // config.md: a failed prestart or startContainer hook stops the
     // container and the lifecycle goes on to delete (poststop hooks included).
     await deleteContainer(g, id, true);
     throw hookFailure;

@@ -8,14 +8,6 @@ import type { Spec } from '../config/types.js';
  * src/linux/process/apparmor.ts, selinux.ts.)
  */
 const UNSUPPORTED: ReadonlyArray<{ path: string; present: (spec: Spec) => boolean; what: string }> = [
-  {
-    // They would run an executable from the container's image as host root:
-    // until they can run with the container's own identity (as `exec` will),
-    // they are refused rather than run unconfined.
-    path: 'hooks.startContainer',
-    present: (s) => (s.hooks?.startContainer ?? []).length > 0,
-    what: "startContainer hooks (they would run with the host's privileges, not the container's)",
-  },
   { path: 'linux.intelRdt', present: (s) => s.linux?.intelRdt !== undefined, what: 'Intel RDT' },
   { path: 'linux.netDevices', present: (s) => Object.keys(s.linux?.netDevices ?? {}).length > 0, what: 'moving network devices' },
   { path: 'linux.memoryPolicy', present: (s) => s.linux?.memoryPolicy !== undefined, what: 'NUMA memory policies' },

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRootfs, sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
@@ -221,6 +221,7 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
         prestart: [hook('prestart')],
         createRuntime: [hook('createRuntime')],
         createContainer: [hook('createContainer')],
+        startContainer: [hook('startContainer')],
         poststart: [hook('poststart')],
         poststop: [hook('poststop')],
       };
@@ -230,28 +231,90 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(r.status, r.stderr).toBe(0);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     // prestart runs at `start` (config.md), after the create-time hooks.
-    expect(lines.map((l) => l.split(' ')[0])).toEqual(['createRuntime', 'createContainer', 'prestart', 'poststart', 'poststop']);
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['createRuntime', 'createContainer', 'prestart', 'startContainer', 'poststart', 'poststop']);
     // Runtime-namespace hooks share our network namespace; container-namespace
     // hooks (createContainer, startContainer) run in the container's.
     const hostNet = readlinkSync('/proc/self/ns/net');
     const nets = lines.map((l) => l.split(' ')[1]);
-    expect([nets[0], nets[2], nets[3], nets[4]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
+    expect([nets[0], nets[2], nets[4], nets[5]]).toEqual([hostNet, hostNet, hostNet, hostNet]);
     expect(nets[1]).not.toBe(hostNet);
+    expect(nets[3]).toBe(nets[1]);
     const state = (i: number) => JSON.parse(lines[i]?.split(' ').slice(2).join(' ') ?? '{}');
     expect(state(0)).toMatchObject({ id: 'hooks', status: 'creating', bundle });
     expect(state(0).pid).toBeGreaterThan(0);
     expect(state(2)).toMatchObject({ status: 'created' });
-    expect(state(3)).toMatchObject({ status: 'running' });
-    expect(state(4)).toMatchObject({ status: 'stopped' });
+    expect(state(3)).toMatchObject({ status: 'created' });
+    expect(state(4)).toMatchObject({ status: 'running' });
+    expect(state(5)).toMatchObject({ status: 'stopped' });
   });
 
-  it('startContainer hooks are refused: they would run an image binary with host privileges', () => {
-    const r = s.tsrun(['create', '--bundle', s.bundle('starthook', (c) => {
-      c.hooks = { startContainer: [{ path: '/bin/true' }] };
-    }), 'starthook']);
+  it("startContainer hooks run in the container as its process would: its pid namespace, root, user, capabilities and seccomp, before the program", () => {
+    const out = join(s.dir, 'starthook-out');
+    mkdirSync(out);
+    chmodSync(out, 0o777);
+    const view = [
+      'echo "$HOOK_VAR"',
+      'echo $$',
+      'id -u',
+      'grep CapBnd /proc/self/status | cut -f2',
+      'mkdir /tmp/x 2>/dev/null && echo mkdir-allowed || echo mkdir-denied',
+      'test -e /out/main && echo program-ran || echo program-not-yet',
+      'cat',
+    ].join('; ');
+    const bundle = s.bundle('starthook', (c) => {
+      c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+      c.process.user = { uid: 1000, gid: 1000 };
+      // A profile the hook is under too: mkdir is EPERM.
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `{ ${view}; } > /out/view`], env: ['HOOK_VAR=from-hook', 'PATH=/bin'] }] };
+      shell(c, 'touch /out/main');
+    });
+    const r = s.tsrun(['run', '--bundle', bundle, 'starthook']);
+    expect(r.status, r.stderr).toBe(0);
+    const [env, pid, uid, capBnd, mkdir, order, state] = readFileSync(join(out, 'view'), 'utf8').trim().split('\n');
+    expect(env).toBe('from-hook');
+    expect(Number(pid)).toBeGreaterThan(1);
+    expect(Number(pid)).toBeLessThan(100);
+    expect(uid).toBe('1000');
+    // CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE: the container's bounding set (as uid 1000
+    // after execve it has no effective capability, as the program itself).
+    expect(capBnd).toBe('0000000020000420');
+    expect(mkdir).toBe('mkdir-denied');
+    expect(order).toBe('program-not-yet');
+    expect(JSON.parse(state ?? '{}')).toMatchObject({ id: 'starthook', status: 'created', bundle });
+    expect(existsSync(join(out, 'main')), 'the program ran after the hook').toBe(true);
+  });
+
+  it('a failing startContainer hook fails start with its output, and the container is stopped and deleted (poststop runs)', () => {
+    const log = join(s.dir, 'starthook-fail.log');
+    const r = s.tsrun(['run', '--bundle', s.bundle('starthook-fail', (c) => {
+      c.hooks = {
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo hook-says-no; exit 3'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${log}`] }],
+      };
+    }), 'starthook-fail']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/hooks\.startContainer: tsrun does not support startContainer hooks/);
-    expect(existsSync(join(s.root, 'starthook'))).toBe(false);
+    expect(r.stderr).toContain('startContainer hook #0 (/bin/sh) exited with status 3; output: hook-says-no');
+    expect(existsSync(join(s.root, 'starthook-fail')), 'the container is deleted').toBe(false);
+    expect(readFileSync(log, 'utf8')).toBe('poststop\n');
+  });
+
+  it('a startContainer hook whose path is not an executable in the container fails start, naming it', () => {
+    const r = s.tsrun(['run', '--bundle', s.bundle('starthook-missing', (c) => {
+      c.hooks = { startContainer: [{ path: '/no/such/hook' }] };
+    }), 'starthook-missing']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('startContainer hook #0 (/no/such/hook) could not be run: /no/such/hook is not an executable file in the container');
+    expect(existsSync(join(s.root, 'starthook-missing'))).toBe(false);
+  });
+
+  it('a startContainer hook past its timeout is killed, and start fails', () => {
+    const r = s.tsrun(['run', '--bundle', s.bundle('starthook-slow', (c) => {
+      c.hooks = { startContainer: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] };
+    }), 'starthook-slow']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('startContainer hook #0 (/bin/sleep) did not finish within its timeout of 1s and was killed');
+    expect(existsSync(join(s.root, 'starthook-slow'))).toBe(false);
   });
 
   it("joining the host's own mount namespace is refused", () => {

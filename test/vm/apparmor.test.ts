@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cannotRunContainers, NOBODY, nobodyBundle, sandbox, shell, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
+import { skipUnlessRequired } from './skip-unless-required.js';
 
 // process.apparmorProfile and `exec --apparmor`, applied by a kernel that runs
 // AppArmor: the cgroup2 guest does (Debian's kernel enables it; the guest
@@ -20,8 +21,7 @@ function whyNot(): string | undefined {
   return undefined;
 }
 
-const skip = whyNot();
-if (skip !== undefined) console.warn(`skipping test/vm/apparmor.test.ts: ${skip}`);
+const skip = skipUnlessRequired('apparmor', 'test/vm/apparmor.test.ts', whyNot());
 
 /**
  * Everything allowed but writing one file: confinement shows as that write
@@ -155,7 +155,7 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
 
   });
 
-  it('an unprivileged caller (rootless) gets the profile too', () => {
+  it('an unprivileged caller (rootless) gets the profile too, for the init and for an exec (whose chain forks)', () => {
     const nobody = nobodyBundle('tsrun-aa-rootless-');
     try {
       expect(nobody.tsrun(['spec', '--rootless']).status).toBe(0);
@@ -170,9 +170,22 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
       config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
       writeFileSync(configPath, JSON.stringify(config));
       spawnSync('chown', [`${NOBODY}:${NOBODY}`, configPath]);
-      const r = nobody.tsrun(['--root', join(nobody.dir, 'state'), 'run', 'aa-rootless']);
+      const state = join(nobody.dir, 'state');
+      const r = nobody.tsrun(['--root', state, 'run', 'aa-rootless']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout.trim().split('\n')).toEqual(['open-written', 'tsrun-test (enforce)']);
+
+      config.process.args = ['sleep', '1000'];
+      writeFileSync(configPath, JSON.stringify(config));
+      expect(nobody.tsrun(['--root', state, 'run', '-d', 'aa-rootless-exec'], { detached: true }).status).toBe(0);
+      try {
+        const e = nobody.tsrun(['--root', state, 'exec', 'aa-rootless-exec', 'sh', '-c', PROBE]);
+        expect(e.status, e.stderr).toBe(0);
+        expect(e.stdout.trim().split('\n')).toEqual(['open-written', 'tsrun-test (enforce)']);
+        expect(e.stderr).toMatch(/\/tmp\/secret: Permission denied/);
+      } finally {
+        nobody.tsrun(['--root', state, 'delete', '--force', 'aa-rootless-exec']);
+      }
     } finally {
       nobody.cleanup();
     }

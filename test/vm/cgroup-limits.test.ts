@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cannotRunContainers, sandbox, shell, tsrunBin, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
+import { skipUnlessRequired } from './skip-unless-required.js';
 
 // The limits, enforced by the kernel: run in the pure cgroup v2 guest (see
 // vitest.config.ts here). Elsewhere the file skips.
@@ -21,8 +22,7 @@ function whyNot(): string | undefined {
   return missing.length === 0 ? undefined : `cgroup2 lacks ${missing.join(', ')}`;
 }
 
-const skip = whyNot();
-if (skip !== undefined) console.warn(`skipping test/vm/cgroup-limits.test.ts: ${skip}`);
+const skip = skipUnlessRequired('cgroup2', 'test/vm/cgroup-limits.test.ts', whyNot());
 
 describe.skipIf(skip !== undefined)('cgroup v2 limits, enforced (pure cgroup v2 guest)', () => {
   let s: Sandbox;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cannotRunContainers, sandbox, shell, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
+import { skipUnlessRequired } from './skip-unless-required.js';
 
 // process.selinuxLabel, linux.mountLabel and `exec --process-label`, applied by a
 // kernel that runs SELinux: the cgroup2 guest booted with
@@ -26,8 +27,7 @@ function whyNot(): string | undefined {
   return undefined;
 }
 
-const skip = whyNot();
-if (skip !== undefined) console.warn(`skipping test/vm/selinux.test.ts: ${skip}`);
+const skip = skipUnlessRequired('selinux', 'test/vm/selinux.test.ts', whyNot());
 
 /** The label of a file, as the kernel keeps it (python3's getxattr: Node has none). */
 function fileLabel(path: string): string {

@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 // .ci/cgroup2-vm, SELinux in a boot of its own (a kernel runs one of the two):
 //   npm run build && bash .ci/cgroup2-vm/run.sh npx vitest run --config test/vm/vitest.config.ts cgroup-limits apparmor
 //   TSRUN_VM_APPEND="security=selinux selinux=1 enforcing=0" bash .ci/cgroup2-vm/run.sh npx vitest run --config test/vm/vitest.config.ts selinux
+// Elsewhere a file skips, saying why, unless TSRUN_VM_REQUIRE names it (skip-unless-required.ts).
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('../..', import.meta.url)),

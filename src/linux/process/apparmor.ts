@@ -1,5 +1,4 @@
 import type { HostKernel } from '../../../ffi/host-kernel.js';
-import { O } from '../../../ffi/constants.js';
 import { SyscallError } from '../../../ffi/syscall-error.js';
 import type { ChainWriter } from '../chain-writer.js';
 
@@ -37,13 +36,15 @@ export function resolveAppArmor(kernel: HostKernel, profile: string | undefined,
       `${field}: AppArmor is not enabled on this host (${ENABLED} is not Y, or securityfs is not mounted on /sys/kernel/security), so the profile ${profile} cannot be applied; remove the field or run on a host with AppArmor`,
     );
   }
-  // A namespaced name (":ns:profile") is not in this namespace's list.
-  if (typeof profiles === 'string' && profile !== UNCONFINED && !profile.startsWith(':') && !profileNames(profiles).has(profile)) {
+  // A namespaced name (":ns:profile") or a stack ("a//&b") is not in the list as such.
+  const listable = profile !== UNCONFINED && !profile.startsWith(':') && !profile.includes('//&');
+  if (typeof profiles === 'string' && listable && !profileNames(profiles).has(profile)) {
     throw new Error(
       `${field}: the AppArmor profile ${profile} is not loaded (not in ${PROFILES}); load it first (apparmor_parser -r <file>) or name a loaded one`,
     );
   }
-  const attrFile = typeof tryRead(kernel, '/proc/thread-self/attr/apparmor/current') === 'string' ? APPARMOR_EXEC : LEGACY_EXEC;
+  const current = tryRead(kernel, '/proc/thread-self/attr/apparmor/current');
+  const attrFile = current instanceof SyscallError && current.code === 'ENOENT' ? LEGACY_EXEC : APPARMOR_EXEC;
   return { profile, attrFile };
 }
 
@@ -52,8 +53,9 @@ export function resolveAppArmor(kernel: HostKernel, profile: string | undefined,
  * only from that task. The change applies at its next execve, so it is
  * asked for at once, through the host's procfs, which nothing in the
  * container can stand in for (a /proc of the image's or of a volume's,
- * the class of CVE-2019-16884), and before any namespace, identity or fork:
- * the request is kept across all of them, and a forked child inherits it.
+ * the class of CVE-2019-16884), and before any setns or unshare, credential
+ * change or fork: the request is kept across all of them (a forked child
+ * inherits it).
  *
  * The parent cannot read the request back: the kernel answers a read of
  * another task's attr/exec from the reader's own context. So the write's
@@ -62,10 +64,7 @@ export function resolveAppArmor(kernel: HostKernel, profile: string | undefined,
  */
 export function planAppArmorExec(w: ChainWriter, apparmor: AppArmorExec | undefined): void {
   if (apparmor === undefined) return;
-  const request = `exec ${apparmor.profile}`;
-  const fd = w.open(`open ${apparmor.attrFile} (process.apparmorProfile)`, apparmor.attrFile, O.WRONLY);
-  w.check(`write "${request}" to ${apparmor.attrFile} (process.apparmorProfile: is the profile loaded?)`, 'write', [fd, request, Buffer.byteLength(request)]);
-  w.close(fd);
+  w.writeFile('process.apparmorProfile: is the profile loaded?', apparmor.attrFile, `exec ${apparmor.profile}`);
 }
 
 /** The file's text, or the error of a failed read(2): absence and denial are answers here. */

@@ -1,5 +1,4 @@
 import type { HostKernel } from '../../../ffi/host-kernel.js';
-import { O } from '../../../ffi/constants.js';
 import { SyscallError } from '../../../ffi/syscall-error.js';
 import type { ChainWriter } from '../chain-writer.js';
 
@@ -19,13 +18,13 @@ export function resolveSelinuxLabel(kernel: HostKernel, label: string | undefine
   try {
     kernel.readFile(ENFORCE);
   } catch (error) {
-    if (!(error instanceof SyscallError)) throw error;
+    if (!(error instanceof SyscallError && error.code === 'ENOENT')) throw error;
     throw new Error(
       `${field}: SELinux is not enabled on this host (no ${ENFORCE}), so the label ${label} cannot be applied; remove the field or run on a host with SELinux`,
     );
   }
   try {
-    kernel.writeFile(CHECK_CONTEXT, label);
+    kernel.writeFile(CHECK_CONTEXT, label, field);
   } catch (error) {
     if (!(error instanceof SyscallError) || error.code !== 'EINVAL') throw error;
     throw new Error(`${field}: ${label} is not a valid SELinux context in the loaded policy (the kernel refused it at ${CHECK_CONTEXT}); use a context the policy defines`);
@@ -45,11 +44,28 @@ export function resolveSelinuxLabel(kernel: HostKernel, label: string | undefine
  */
 export function planSelinuxLabel(w: ChainWriter, label: string | undefined, labelsKeyring: boolean): void {
   if (label === undefined) return;
-  const attrs = labelsKeyring ? ['exec', 'keycreate'] : ['exec'];
-  for (const attr of attrs) {
-    const path = `/proc/thread-self/attr/${attr}`;
-    const fd = w.open(`open ${path} (process.selinuxLabel)`, path, O.WRONLY);
-    w.check(`write ${label} to ${path} (process.selinuxLabel: is it a process context the policy allows?)`, 'write', [fd, label, Buffer.byteLength(label)]);
-    w.close(fd);
+  w.writeFile('process.selinuxLabel: may the policy exec into it?', '/proc/thread-self/attr/exec', label);
+  if (labelsKeyring) w.writeFile('process.selinuxLabel, for the session keyring', '/proc/thread-self/attr/keycreate', label);
+}
+
+/**
+ * Before execve, read the requests back: unlike AppArmor's, SELinux's attr
+ * files show another task's own values. Reading them needs ptrace access,
+ * which an unprivileged tsrun lacks; then the chain's checked writes are
+ * all there is.
+ */
+export function verifySelinuxLabel(kernel: HostKernel, pid: number, label: string | undefined): void {
+  if (label === undefined) return;
+  const path = `/proc/${pid}/attr/exec`;
+  let text: string;
+  try {
+    text = kernel.readFile(path);
+  } catch (error) {
+    if (error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM')) return;
+    throw error;
+  }
+  const got = text.replace(/\0/g, '').trim();
+  if (got !== label) {
+    throw new Error(`process.selinuxLabel: the container process (pid ${pid}) is set to exec as "${got}", not ${label} (${path})`);
   }
 }

@@ -1,5 +1,6 @@
 import { AT_FDCWD, AT_RECURSIVE, MS } from '../../../ffi/constants.js';
 import { MOUNT_ATTR, propagationFlags } from './mount-options.js';
+import { labelledMountData } from './mount-label.js';
 import type { RootfsContext } from './rootfs-context.js';
 
 // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }: set
@@ -25,7 +26,8 @@ export function planFinish(ctx: RootfsContext): void {
     // Exactly one of these succeeds: /dev/null over a file, an empty
     // read-only tmpfs over a directory; a missing path fails both with ENOENT.
     w.check(`mask ${path} (file)`, 'mount', ['/dev/null', path, null, MS.BIND, null], ['ENOENT', 'ENOTDIR']);
-    w.check(`mask ${path} (directory)`, 'mount', ['tmpfs', path, 'tmpfs', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'size=0'], ['ENOENT', 'ENOTDIR']);
+    const data = labelledMountData('tmpfs', 'size=0', ctx.mountLabel);
+    w.check(`mask ${path} (directory)`, 'mount', ['tmpfs', path, 'tmpfs', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data], ['ENOENT', 'ENOTDIR']);
   }
   for (const path of linux.readonlyPaths ?? []) {
     w.check(`bind ${path} for read-only`, 'mount', [path, path, null, MS.BIND | MS.REC, null], ['ENOENT']);

@@ -24,8 +24,7 @@ describe('features', () => {
 
   it('lists every hook, namespace and capability', () => {
     const { hooks, linux } = features();
-    // startContainer hooks are refused for now (see src/runtime/unsupported.ts).
-    expect(hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']);
+    expect(hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
     expect([...linux.namespaces].sort()).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(linux.capabilities).toHaveLength(41);
     expect(linux.capabilities[0]).toBe('CAP_CHOWN');

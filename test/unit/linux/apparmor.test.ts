@@ -35,6 +35,9 @@ describe('resolveAppArmor', () => {
     const kernel = appArmorHost();
     kernel.files.delete(CURRENT);
     expect(resolveAppArmor(kernel, 'tsrun-test', field)?.attrFile).toBe('/proc/thread-self/attr/exec');
+    // Only absence means an old kernel: a denied read still has AppArmor's own file.
+    const denied = appArmorHost().failOn('readFile', 'EACCES', { when: (c) => c.path === CURRENT });
+    expect(resolveAppArmor(denied, 'tsrun-test', field)?.attrFile).toBe('/proc/thread-self/attr/apparmor/exec');
   });
 
   it('refuses a profile that is not loaded, saying how to load one', () => {
@@ -43,9 +46,10 @@ describe('resolveAppArmor', () => {
     );
   });
 
-  it('accepts "unconfined" and namespaced names, which the list does not show', () => {
+  it('accepts "unconfined", namespaced names and stacks, which the list does not show as such', () => {
     expect(resolveAppArmor(appArmorHost(), 'unconfined', field)?.profile).toBe('unconfined');
     expect(resolveAppArmor(appArmorHost(), ':other-ns:profile', field)?.profile).toBe(':other-ns:profile');
+    expect(resolveAppArmor(appArmorHost(), 'tsrun-test//&other', field)?.profile).toBe('tsrun-test//&other');
   });
 
   it('leaves the check to the chain when this caller may not list profiles (not a policy viewer)', () => {
@@ -66,7 +70,7 @@ describe('resolveAppArmor', () => {
 const apparmor: AppArmorExec = { profile: 'tsrun-test', attrFile: '/proc/thread-self/attr/apparmor/exec' };
 /** The request, as the chain writes it: open (the next free fd, 3), write, close. */
 const REQUEST = [
-  'open("/proc/thread-self/attr/apparmor/exec", O_WRONLY|O_CLOEXEC, 0o0) ?report',
+  'open("/proc/thread-self/attr/apparmor/exec", O_WRONLY|O_TRUNC|O_CLOEXEC, 0o0) ?report',
   'write(3, "exec tsrun-test", 15) ?report',
   'close(3) ?report',
 ];

@@ -75,6 +75,21 @@ describe('planJoin', () => {
   });
 });
 
+describe('planJoin with stdio of its own (a startContainer hook)', () => {
+  it('makes the given fds its stdin, stdout and stderr before anything else, and closes the originals once', () => {
+    const i = input({ stdio: [40, 41, 41] });
+    const { steps } = planJoin(i);
+    const lines = render(steps);
+    const dup = mustFind(lines, 'dup2(40, 0) ?report');
+    expect(lines.slice(dup, dup + 5)).toEqual(['dup2(40, 0) ?report', 'dup2(41, 1) ?report', 'dup2(41, 2) ?report', 'close(40) ?report', 'close(41) ?report']);
+    expect(dup).toBeLessThan(mustFind(lines, 'checkpoint spawned'));
+    const fds = inherited(i);
+    fds.set(40, 'hook stdin');
+    fds.set(41, 'hook output');
+    expect(replayFds(steps, fds).problems).toEqual([]);
+  });
+});
+
 describe('planJoin with a terminal', () => {
   it('opens a pty in the container, stops for the parent to take the master, then makes the slave its stdio and controlling terminal', () => {
     const i = input({ proc: { ...proc, terminal: true } });

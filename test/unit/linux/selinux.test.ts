@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planInit } from '../../../src/linux/init-plan.js';
 import { planJoin } from '../../../src/linux/join-plan.js';
-import { resolveSelinuxLabel } from '../../../src/linux/process/selinux.js';
+import { resolveSelinuxLabel, verifySelinuxLabel } from '../../../src/linux/process/selinux.js';
+import { planFinish } from '../../../src/linux/rootfs/plan-finish.js';
 import { planMounts } from '../../../src/linux/rootfs/plan-mounts.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 import { baseSpec, initInput, joinInput, rootfsHarness } from './fixtures.js';
@@ -22,7 +23,7 @@ describe('resolveSelinuxLabel', () => {
   it('has the kernel check the context against the loaded policy, through selinuxfs', () => {
     const kernel = new RecordingKernel({ '/sys/fs/selinux/enforce': '1' });
     expect(resolveSelinuxLabel(kernel, LABEL, field)).toBe(LABEL);
-    expect(kernel.callsTo('writeFile')).toEqual([{ op: 'writeFile', path: '/sys/fs/selinux/context', data: LABEL, field: undefined }]);
+    expect(kernel.callsTo('writeFile')).toEqual([{ op: 'writeFile', path: '/sys/fs/selinux/context', data: LABEL, field }]);
   });
 
   it('refuses a context the policy does not define, naming the field', () => {
@@ -39,13 +40,26 @@ describe('resolveSelinuxLabel', () => {
   });
 });
 
+describe('verifySelinuxLabel', () => {
+  it('reads the exec label back from the process, and refuses another one', () => {
+    expect(() => verifySelinuxLabel(new RecordingKernel({ '/proc/7/attr/exec': `${LABEL}\0` }), 7, LABEL)).not.toThrow();
+    expect(() => verifySelinuxLabel(new RecordingKernel({ '/proc/7/attr/exec': 'system_u:system_r:other_t:s0\0' }), 7, LABEL)).toThrow(
+      `process.selinuxLabel: the container process (pid 7) is set to exec as "system_u:system_r:other_t:s0", not ${LABEL} (/proc/7/attr/exec)`,
+    );
+  });
+
+  it('leaves the proof to the chain when the attr file may not be read (an unprivileged tsrun)', () => {
+    expect(() => verifySelinuxLabel(new RecordingKernel().failOn('readFile', 'EACCES'), 7, LABEL)).not.toThrow();
+  });
+});
+
 const execAttr = [
-  'open("/proc/thread-self/attr/exec", O_WRONLY|O_CLOEXEC, 0o0) ?report',
+  'open("/proc/thread-self/attr/exec", O_WRONLY|O_TRUNC|O_CLOEXEC, 0o0) ?report',
   `write(3, ${JSON.stringify(LABEL)}, ${LABEL.length}) ?report`,
   'close(3) ?report',
 ];
 const keycreateAttr = [
-  'open("/proc/thread-self/attr/keycreate", O_WRONLY|O_CLOEXEC, 0o0) ?report',
+  'open("/proc/thread-self/attr/keycreate", O_WRONLY|O_TRUNC|O_CLOEXEC, 0o0) ?report',
   `write(3, ${JSON.stringify(LABEL)}, ${LABEL.length}) ?report`,
   'close(3) ?report',
 ];
@@ -100,6 +114,14 @@ describe('linux.mountLabel on mounts', () => {
       // mqueue's superblock exists before the mount: its root is labelled through the new mount's fd.
       `setxattr("/proc/self/fd/4", "security.selinux", ${JSON.stringify(MOUNT_LABEL)}, ${MOUNT_LABEL.length}, 0) ?report`,
     ]);
+  });
+
+  it('labels the read-only tmpfs that masks a directory too (as runc)', () => {
+    const h = rootfsHarness(baseSpec({ linux: { maskedPaths: ['/sys/firmware'] } }), { mountLabel: MOUNT_LABEL });
+    planFinish(h.ctx);
+    expect(render(h.w.steps)).toContain(
+      `mount("tmpfs", "/sys/firmware", "tmpfs", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, ${JSON.stringify(`size=0,context="${MOUNT_LABEL}"`)}) ?report tolerate=ENOENT,ENOTDIR`,
+    );
   });
 
   it('adds nothing without a label', () => {

@@ -55,6 +55,8 @@ describe('execProcess', () => {
     const confined: Process = { ...base, apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' };
     expect(execProcess(confined, none)).toMatchObject({ apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' });
     expect(execProcess(confined, { ...none, apparmor: 'other', processLabel: 'label' })).toMatchObject({ apparmorProfile: 'other', selinuxLabel: 'label' });
+    // An empty flag is not given: it does not run the process unconfined.
+    expect(execProcess(confined, { ...none, apparmor: '', processLabel: '' })).toMatchObject({ apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' });
     const dir = temporaryDir();
     const plain = join(dir, 'plain.json');
     writeFileSync(plain, JSON.stringify({ args: ['id'], cwd: '/' }));
