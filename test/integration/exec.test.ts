@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, type ConfigObject, type Sandbox, skipReason } from './support/harness.js';
+import { sandbox, type Sandbox, skipReason } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -12,20 +12,11 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
   afterAll(() => s.cleanup());
 
-  /** A running container whose init sleeps; returns its host pid. */
-  function running(id: string, edit: (c: ConfigObject) => void = () => {}): number {
-    const r = s.tsrun(['run', '-d', '--bundle', s.bundle(id, (c) => {
-      c.process.args = ['sleep', '1000'];
-      edit(c);
-    }), id]);
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(s.tsrun(['state', id]).stdout).pid as number;
-  }
 
   const nsOf = (pid: number, type: string) => readlinkSync(`/proc/${pid}/ns/${type}`);
 
   it("runs in the container's pid namespace, hostname and capabilities, and returns the exit code", () => {
-    running('ex-basic');
+    s.running('ex-basic');
     const r = s.tsrun(['exec', 'ex-basic', 'sh', '-c', 'echo pid=$$; hostname; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; ps -o pid,comm; exit 7']);
     expect(r.status, r.stderr).toBe(7);
     // Not pid 1 (the init is), but small: numbered in the container's pid namespace.
@@ -39,7 +30,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it('-d with --pid-file leaves the process running in every namespace and the cgroup of the init', () => {
-    const init = running('ex-detach');
+    const init = s.running('ex-detach');
     const pidFile = join(s.dir, 'exec.pid');
     const r = s.tsrun(['exec', '-d', '--pid-file', pidFile, 'ex-detach', 'sleep', '1000']);
     expect(r.status, r.stderr).toBe(0);
@@ -56,7 +47,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it('applies --env, --user, --cwd, --cap and --no-new-privs over the config, and passes the command its own flags', () => {
-    running('ex-flags', (c) => {
+    s.running('ex-flags', (c) => {
       c.process.noNewPrivileges = false;
     });
     const r = s.tsrun([
@@ -72,7 +63,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it('runs a process.json as given, and refuses an invalid one naming the file and the field', () => {
-    running('ex-process');
+    s.running('ex-process');
     const good = join(s.dir, 'process.json');
     writeFileSync(good, JSON.stringify({ args: ['sh', '-c', 'id -u; echo $X'], cwd: '/', user: { uid: 5, gid: 6 }, env: ['X=from-file'] }));
     const r = s.tsrun(['exec', '--process', good, 'ex-process']);
@@ -86,14 +77,14 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it("gives back the signal dispositions Node changed: nothing is ignored or blocked", () => {
-    running('ex-signals');
+    s.running('ex-signals');
     const r = s.tsrun(['exec', 'ex-signals', 'grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('hands the process only stdio: no fd of tsrun reaches it', () => {
-    running('ex-fds');
+    s.running('ex-fds');
     const r = s.tsrun(['exec', 'ex-fds', 'ls', '/proc/self/fd']);
     expect(r.status, r.stderr).toBe(0);
     // ls itself opens the directory it lists (fd 3).
@@ -101,7 +92,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it("applies the container's seccomp profile to the new process", () => {
-    running('ex-seccomp', (c) => {
+    s.running('ex-seccomp', (c) => {
       c.linux.seccomp = {
         defaultAction: 'SCMP_ACT_ALLOW',
         architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64'],
@@ -115,7 +106,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it("enters the container's user namespace first, with its mappings", () => {
-    running('ex-userns', (c) => {
+    s.running('ex-userns', (c) => {
       c.linux.namespaces.push({ type: 'user' });
       c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
@@ -128,7 +119,7 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
   });
 
   it('fails clearly, starting nothing, for a missing command, a stopped container or an unknown one', () => {
-    const init = running('ex-errors');
+    const init = s.running('ex-errors');
     const before = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8');
     const missing = s.tsrun(['exec', 'ex-errors', 'no-such-command']);
     expect(missing.status).toBe(1);

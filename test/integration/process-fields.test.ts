@@ -25,15 +25,6 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
     return s.tsrun(['run', '--bundle', s.bundle(id, edit), id]);
   }
 
-  /** A detached container whose init sleeps; returns its host pid. */
-  function running(id: string, edit: (c: ConfigObject) => void = () => {}): number {
-    const r = s.tsrun(['run', '-d', '--bundle', s.bundle(id, (c) => {
-      c.process.args = ['sleep', '1000'];
-      edit(c);
-    }), id]);
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(s.tsrun(['state', id]).stdout).pid as number;
-  }
 
   function processFile(name: string, process: object): string {
     const path = join(s.dir, `${name}.json`);
@@ -51,7 +42,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
     expect(persona).toBe('00000008');
     if (process.arch === 'x64') expect(machine).toBe('i686');
 
-    running('pf-persona-exec', (c) => {
+    s.running('pf-persona-exec', (c) => {
       c.linux.personality = { domain: 'LINUX32' };
     });
     const e = s.tsrun(['exec', 'pf-persona-exec', 'cat', '/proc/self/personality']);
@@ -86,7 +77,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('idle');
 
-    const init = running('pf-ioprio-exec', (c) => {
+    const init = s.running('pf-ioprio-exec', (c) => {
       c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
     });
     // util-linux's ionice on the host asks the kernel about the container's pid.
@@ -124,7 +115,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
   });
 
   it('process.scheduler SCHED_DEADLINE: the host sees the runtime, deadline and period on the init', () => {
-    const init = running('pf-deadline', (c) => {
+    const init = s.running('pf-deadline', (c) => {
       c.process.scheduler = {
         policy: 'SCHED_DEADLINE',
         runtime: 2_000_000,
@@ -139,7 +130,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
   });
 
   it('process.scheduler for an exec process, from process.json', () => {
-    running('pf-sched-exec');
+    s.running('pf-sched-exec');
     const p = processFile('pf-sched', { args: ['sh', '-c', 'cat /proc/$$/stat'], scheduler: { policy: 'SCHED_RR', priority: 5 } });
     const e = s.tsrun(['exec', '--process', p, 'pf-sched-exec']);
     expect(e.status, e.stderr).toBe(0);
@@ -156,7 +147,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
   });
 
   it('process.execCPUAffinity: an exec process runs on `final`; `initial` alone stays; the init is not affected (config.md)', () => {
-    const init = running('pf-affinity', (c) => {
+    const init = s.running('pf-affinity', (c) => {
       c.process.execCPUAffinity = { initial: '0', final: '1' };
     });
     const hostCpus = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
@@ -192,7 +183,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
     // (tsrun's log escapes the quotes.)
     expect(r.stderr).toMatch(/process\.execCPUAffinity\.final: \\?"3-1\\?": the range 3-1 runs backwards; write 1-3/);
 
-    running('pf-affinity-missing');
+    s.running('pf-affinity-missing');
     const p = processFile('pf-affinity-missing', { args: ['true'], execCPUAffinity: { final: '4000' } });
     const e = s.tsrun(['exec', '--process', p, 'pf-affinity-missing']);
     expect(e.status).not.toBe(0);

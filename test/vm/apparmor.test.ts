@@ -71,7 +71,6 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
       edit(c);
     });
   const hostLabel = (pid: number) => readFileSync(`/proc/${pid}/attr/current`, 'utf8').replace(/\0/g, '').trim();
-  const initPid = (id: string) => JSON.parse(s.tsrun(['state', id]).stdout).pid as number;
 
   it('confines the container process from its execve: the denied write fails, the rest works, as under runc', () => {
     const bundle = withProfile('aa-run', PROBE, (c) => {
@@ -93,7 +92,7 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
     const bundle = withProfile('aa-exec', 'sleep 1000');
     expect(s.tsrun(['run', '-d', '--bundle', bundle, 'aa-exec']).status).toBe(0);
     try {
-      expect(hostLabel(initPid('aa-exec'))).toBe('tsrun-test (enforce)');
+      expect(hostLabel(s.pid('aa-exec'))).toBe('tsrun-test (enforce)');
 
       const inherited = s.tsrun(['exec', 'aa-exec', 'sh', '-c', PROBE]);
       expect(inherited.status, inherited.stderr).toBe(0);
@@ -134,7 +133,7 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
     const r = s.tsrun(['run', '-d', '--bundle', bundle, 'aa-fakeproc']);
     expect(r.status, r.stderr).toBe(0);
     try {
-      expect(hostLabel(initPid('aa-fakeproc'))).toBe('tsrun-test (enforce)');
+      expect(hostLabel(s.pid('aa-fakeproc'))).toBe('tsrun-test (enforce)');
       expect(readFileSync(join(fake, 'self/attr/apparmor/exec'), 'utf8')).toBe('');
     } finally {
       s.tsrun(['delete', '--force', 'aa-fakeproc']);

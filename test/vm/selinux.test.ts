@@ -67,7 +67,6 @@ describe.skipIf(skip !== undefined)('SELinux labels, applied by the kernel (cgro
       c.linux.mountLabel = MOUNT_LABEL;
       edit(c);
     });
-  const initPid = (id: string) => JSON.parse(s.tsrun(['state', id]).stdout).pid as number;
 
   it('the container process runs with process.selinuxLabel from its execve (under no_new_privs), as under runc', () => {
     const bundle = labelled('se-run', 'cat /proc/self/attr/current; echo', (c) => {
@@ -89,7 +88,7 @@ describe.skipIf(skip !== undefined)('SELinux labels, applied by the kernel (cgro
     const bundle = labelled('se-mounts', 'sleep 1000');
     expect(s.tsrun(['run', '-d', '--bundle', bundle, 'se-mounts']).status).toBe(0);
     try {
-      const pid = initPid('se-mounts');
+      const pid = s.pid('se-mounts');
       expect(readFileSync(`/proc/${pid}/attr/current`, 'utf8').replace(/\0/g, '').trim()).toBe(PROCESS_LABEL);
       for (const dest of ['/dev', '/dev/pts', '/dev/shm', '/tmp']) {
         expect(mountOptions(pid, dest)).toContain(`context="${MOUNT_LABEL}"`);

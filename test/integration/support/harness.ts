@@ -27,6 +27,10 @@ export interface Sandbox {
   readonly dir: string;
   tsrun(args: readonly string[], options?: { input?: string; extraFds?: number[] }): SpawnSyncReturns<string>;
   bundle(name: string, edit: (config: ConfigObject) => void): string;
+  /** The host pid of a container's init, from `tsrun state`. */
+  pid(id: string): number;
+  /** `run -d` a container whose init sleeps (after `edit`); returns its host pid. */
+  running(id: string, edit?: (config: ConfigObject) => void): number;
   cleanup(): void;
 }
 
@@ -74,6 +78,18 @@ export function sandbox(): Sandbox {
       edit(config);
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
       return bundle;
+    },
+    pid(id) {
+      return JSON.parse(this.tsrun(['state', id]).stdout).pid as number;
+    },
+    running(id, edit = () => {}) {
+      const bundle = this.bundle(id, (c) => {
+        c.process.args = ['sleep', '1000'];
+        edit(c);
+      });
+      const r = this.tsrun(['run', '-d', '--bundle', bundle, id]);
+      if (r.status !== 0) throw new Error(`run -d ${id} failed: ${r.stderr}`);
+      return this.pid(id);
     },
     cleanup() {
       for (const id of existsSync(root) ? readdirSync(root) : []) {

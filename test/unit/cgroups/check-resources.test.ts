@@ -6,13 +6,8 @@ import { RecordingKernel } from '../fakes/recording-kernel.js';
 const fake = vi.hoisted(() => ({ files: undefined as Record<string, string> | undefined }));
 
 vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  const readFileSync = ((path: unknown, ...rest: unknown[]) => {
-    const text = typeof path === 'string' ? fake.files?.[path] : undefined;
-    if (text !== undefined) return text;
-    return (actual.readFileSync as (...args: unknown[]) => unknown)(path, ...rest);
-  }) as typeof actual.readFileSync;
-  return { ...actual, readFileSync, default: { ...actual, readFileSync } };
+  const { withReadFileOverlay } = await import('../fakes/read-file-overlay.js');
+  return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
 
 const { applyResources, checkResources } = await import('../../../src/linux/cgroups/cgroup2.js');
