@@ -90,12 +90,7 @@ export class Puppet {
    */
   followFork(): void {
     const forker = this.current;
-    const status = [0];
-    for (;;) {
-      const r = libc().waitpid(forker, status, 0);
-      if (r === forker) break;
-      if (r < 0 && lastErrno() !== 4) throw new SyscallError('waitpid', lastErrno(), `pid ${forker}`);
-    }
+    waitBlocking(forker);
     const forked = ownChildren().filter((pid) => !this.siblings.has(pid) && pid !== forker);
     if (forked.length !== 1) throw new Error(`the chain forked, but tsrun sees ${forked.length} new children (${forked.join(', ')}) instead of one`);
     this.current = forked[0] as number;
@@ -173,14 +168,8 @@ export class Puppet {
   /** Reap the child (blocking). Returns the raw wait status; a second call returns the first result. */
   reap(): number {
     if (this.exitStatus !== undefined) return this.exitStatus;
-    const status = [0];
-    for (;;) {
-      const r = libc().waitpid(this.pid, status, 0);
-      if (r === this.pid) break;
-      if (r < 0 && lastErrno() !== 4) throw new SyscallError('waitpid', lastErrno(), `pid ${this.pid}`);
-    }
+    this.exitStatus = waitBlocking(this.pid);
     this.exited = true;
-    this.exitStatus = status[0] ?? 0;
     return this.exitStatus;
   }
 
@@ -202,10 +191,24 @@ function ownChildren(): number[] {
     .map(Number);
 }
 
+/** waitpid(2) for `pid`, blocking, through EINTR; its raw wait status. */
+function waitBlocking(pid: number): number {
+  const status = [0];
+  for (;;) {
+    const r = libc().waitpid(pid, status, 0);
+    if (r === pid) return status[0] ?? 0;
+    if (r < 0 && lastErrno() !== 4 /* EINTR */) throw new SyscallError('waitpid', lastErrno(), `pid ${pid}`);
+  }
+}
+
+/** A raw wait status: the signal that killed the process (0 if none), else its exit code. */
+export function decodeWaitStatus(status: number): { signal: number; code: number } {
+  return { signal: status & 0x7f, code: (status >> 8) & 0xff };
+}
+
 export function describeWaitStatus(status: number): string {
-  const signal = status & 0x7f;
-  if (signal === 0) return `exit status ${(status >> 8) & 0xff}`;
-  return `killed by signal ${signal}`;
+  const { signal, code } = decodeWaitStatus(status);
+  return signal === 0 ? `exit status ${code}` : `killed by signal ${signal}`;
 }
 
 function cloneHint(errno: number): string | undefined {

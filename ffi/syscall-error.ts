@@ -33,3 +33,8 @@ export class SyscallError extends Error {
     this.code = errnoName(errno);
   }
 }
+
+/** A call refused for lack of permission (EACCES or EPERM): for checks an unprivileged tsrun may not make. */
+export function isDenied(error: unknown): error is SyscallError {
+  return error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM');
+}

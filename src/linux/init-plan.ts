@@ -8,6 +8,7 @@ import { NAMESPACES, type NamespacePlan } from './namespaces.js';
 import { planIdentity } from './plan-identity.js';
 import { planAppArmorExec } from './process/apparmor.js';
 import { planProcessEnd } from './process/plan-process-end.js';
+import { planSessionKeyring } from './process/session-keyring.js';
 import { planSelinuxLabel } from './process/selinux.js';
 import { planGuards, planNotDumpable } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
@@ -19,8 +20,6 @@ import { planPivot } from './rootfs/plan-pivot.js';
 import type { RootfsContext } from './rootfs/rootfs-context.js';
 
 const SIGKILL = 9;
-const KEYCTL_JOIN_SESSION_KEYRING = 1;
-
 /** Everything the planner needs to know that is not in config.json. */
 export interface InitPlanInput extends ChainInput {
   readonly spec: Spec;
@@ -105,7 +104,7 @@ export function planInit(input: InitPlanInput): InitPlan {
   if (input.sessionKeyring !== undefined) {
     // A keyring of its own, as runc does: otherwise the container possesses
     // the caller's session keyring and every key in it.
-    w.sys(`join a new session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
+    planSessionKeyring(w, input.sessionKeyring);
   }
   if (input.namespaces.has('cgroup') && !input.joinFds.has('cgroup')) {
     // Created only now, so that its root is the container's own cgroup.

@@ -6,12 +6,11 @@ import type { ChainInput, PlannedChain } from './planned-chain.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 import { planAppArmorExec } from './process/apparmor.js';
 import { planProcessEnd } from './process/plan-process-end.js';
+import { planSessionKeyring } from './process/session-keyring.js';
 import { planSelinuxLabel } from './process/selinux.js';
 import { planGuards } from './process/plan-guards.js';
 import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planOpenPty } from './process/plan-terminal.js';
-
-const KEYCTL_JOIN_SESSION_KEYRING = 1;
 
 /** Everything the planner of an `exec` process needs besides the process itself. */
 export interface JoinPlanInput extends ChainInput {
@@ -83,7 +82,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
   w.check("chroot to the container init's root", 'chroot', ['.']);
   w.close(input.rootFd);
   // Not the caller's session keyring: its keys are not the container's.
-  w.sys(`join the session keyring ${input.sessionKeyring}`, 'keyctl', [KEYCTL_JOIN_SESSION_KEYRING, input.sessionKeyring], ['ENOSYS']);
+  planSessionKeyring(w, input.sessionKeyring);
   planPersonality(input.personality, w);
   const pty = proc.terminal === true ? planOpenPty(w, AT_FDCWD) : undefined;
   if (pty !== undefined) {

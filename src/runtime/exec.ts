@@ -10,7 +10,6 @@ import { StateStore } from './state-store.js';
 import { ociState } from './oci-state.js';
 import { liveStatus } from './status.js';
 import { attachTerminal, sendToConsoleSocket } from './terminal.js';
-import { refuseUnsupported } from './unsupported.js';
 
 /** `tsrun exec`: the process, and how tsrun waits for it. */
 export interface ExecOptions extends ExecProcessOptions {
@@ -43,7 +42,6 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     const spec = store.readConfig(o.id);
     if (spec === undefined) throw new Error(`container ${o.id} has no config snapshot in its state directory; it cannot be joined`);
     const proc = execProcess(spec.process, o);
-    refuseUnsupported({ ...spec, process: proc });
     if (proc.terminal === true && o.detach && o.consoleSocket === undefined) {
       throw new Error('exec -t -d: a detached process needs --console-socket to hand its terminal to');
     }

@@ -1,4 +1,4 @@
-import type { Puppet } from '../../ffi/puppet.js';
+import { decodeWaitStatus, type Puppet } from '../../ffi/puppet.js';
 
 // Signals a foreground `run` or `exec` passes on to the container's process, as runc does.
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -25,7 +25,6 @@ export async function waitInForeground(puppet: Puppet): Promise<number> {
 }
 
 function exitCode(status: number): number {
-  const signal = status & 0x7f;
-  if (signal === 0) return (status >> 8) & 0xff;
-  return 128 + signal;
+  const { signal, code } = decodeWaitStatus(status);
+  return signal === 0 ? code : 128 + signal;
 }

@@ -16,7 +16,7 @@ import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { SECCOMP_LISTENER_CHECKPOINT, type SeccompListener } from '../linux/seccomp/plan-seccomp.js';
 import type { ContainerRecord } from './container-record.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
-import { assertOpen } from './launch.js';
+import { assertOpen } from './preserved-fds.js';
 import { processFields } from './process-fields.js';
 import { sendSeccompListener } from './seccomp-listener.js';
 import { takePtyMaster } from './terminal.js';

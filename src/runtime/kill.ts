@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cgroupPids } from './container-cgroup.js';
 import { logger } from './log.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
@@ -50,19 +49,3 @@ export function signalCgroup(cgroupPath: string, signal: number): void {
   }
 }
 
-/** Pids in the cgroup's subtree; a cgroup removed while we look holds none. */
-export function cgroupPids(cgroupPath: string): number[] {
-  try {
-    const pids = readFileSync(join(cgroupPath, 'cgroup.procs'), 'utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map(Number);
-    for (const entry of readdirSync(cgroupPath, { withFileTypes: true })) {
-      if (entry.isDirectory()) pids.push(...cgroupPids(join(cgroupPath, entry.name)));
-    }
-    return pids;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}

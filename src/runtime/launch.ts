@@ -1,10 +1,10 @@
-import { chmodSync, closeSync, fstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostKernel } from '../../ffi/host-kernel.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
 import { O } from '../../ffi/constants.js';
 import { Puppet } from '../../ffi/puppet.js';
-import { SyscallError } from '../../ffi/syscall-error.js';
+import { isDenied, SyscallError } from '../../ffi/syscall-error.js';
 import type { Spec, State } from '../config/types.js';
 import { applyDeviceRules } from '../linux/cgroups/device-cgroup.js';
 import { applyResources, cgroupDirectory, checkResources, joinCgroup, removeCgroups } from '../linux/cgroups/cgroup2.js';
@@ -20,6 +20,7 @@ import { ignoredAmbient } from '../linux/process/plan-credentials.js';
 import { applyRlimits } from '../linux/process/rlimits.js';
 import { resolveSelinuxLabel } from '../linux/process/selinux.js';
 import { logger } from './log.js';
+import { assertOpen } from './preserved-fds.js';
 import { compileSeccomp } from '../linux/seccomp/compile-profile.js';
 import { SECCOMP_LISTENER_CHECKPOINT } from '../linux/seccomp/plan-seccomp.js';
 import { verifyCredentials } from '../linux/process/verify-credentials.js';
@@ -255,20 +256,6 @@ function rootfsPath(bundle: string, path: string | undefined): string {
   }
 }
 
-/**
- * The chain predicts fd numbers from the set it keeps: a preserved fd that
- * is not actually open would shift every prediction.
- */
-export function assertOpen(preserved: number): void {
-  for (let fd = 3; fd < 3 + preserved; fd += 1) {
-    try {
-      fstatSync(fd);
-    } catch {
-      throw new Error(`--preserve-fds/LISTEN_FDS: fd ${fd} is not open in tsrun; pass only fds that exist`);
-    }
-  }
-}
-
 /** systemd socket activation: fds 3.. handed to us are handed on (as runc does). */
 function inheritedListenFds(): number {
   const count = Number(process.env.LISTEN_FDS ?? 0);
@@ -294,9 +281,7 @@ function placeInCgroup(path: string, pid: number, spec: Spec, resources: Resourc
   try {
     return joinCgroup(hostKernel, path, pid);
   } catch (error) {
-    const rootless = process.geteuid?.() !== 0;
-    const denied = error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM');
-    if (!rootless || !denied) throw error;
+    if (process.geteuid?.() === 0 || !isDenied(error)) throw error;
     if ((spec.linux?.resources?.devices ?? []).length > 0) {
       throw new Error(`${error.message}: linux.resources.devices needs a cgroup, and none is delegated to this user; remove the device rules or delegate a cgroup`);
     }

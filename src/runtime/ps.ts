@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { cgroupOf } from './container-cgroup.js';
-import { cgroupPids } from './kill.js';
+import { cgroupOf, cgroupPids } from './container-cgroup.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
 
 /** Host pids of every process in the container's cgroup tree, ascending. */
-export function containerPids(g: GlobalOptions, id: string): number[] {
+function containerPids(g: GlobalOptions, id: string): number[] {
   const store = new StateStore(g.root);
   const record = store.read(id);
   return cgroupPids(cgroupOf(record, 'listed')).sort((a, b) => a - b);

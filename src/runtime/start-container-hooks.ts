@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, createWriteStream } from 'node:fs';
 import { pipe } from '../../ffi/pipe.js';
+import { decodeWaitStatus } from '../../ffi/puppet.js';
 import { errnoMessage, errnoName } from '../../ffi/syscall-error.js';
 import type { Hook, Process, Spec, State } from '../config/types.js';
 import { findExecutableInProcess } from '../linux/process/find-executable.js';
@@ -80,9 +81,9 @@ async function runInContainer(record: ContainerRecord, spec: Spec, hook: Hook, i
   }
   const text = (await output).trim();
   if (timedOut) throw fail(`did not finish within its timeout of ${hook.timeout}s and was killed`, text);
-  const signal = status & 0x7f;
+  const { signal, code } = decodeWaitStatus(status);
   if (signal !== 0) throw fail(`was killed by signal ${signal}`, text);
-  if (status !== 0) throw fail(`exited with status ${(status >> 8) & 0xff}`, text);
+  if (code !== 0) throw fail(`exited with status ${code}`, text);
 }
 
 /** Reads a pipe to EOF, keeping the start of what came through. */

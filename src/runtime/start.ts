@@ -3,7 +3,6 @@ import type { State } from '../config/types.js';
 import { logger } from './log.js';
 import { deleteContainer } from './delete.js';
 import { HookError, runHook, runHooks } from './hooks.js';
-import { runStartContainerHooks } from './start-container-hooks.js';
 import { withLock } from './lock.js';
 import type { GlobalOptions } from './options.js';
 import { StateStore } from './state-store.js';
@@ -26,7 +25,11 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
       // in the runtime namespace; then the startContainer hooks, in the
       // container, before the user's program.
       runHooks('prestart', spec?.hooks?.prestart, stateOf('created'));
-      if (spec !== undefined) await runStartContainerHooks(record, spec, stateOf('created'));
+      if (spec !== undefined && (spec.hooks?.startContainer ?? []).length > 0) {
+        // Loaded only when needed: it brings the exec machinery (koffi, the planners).
+        const { runStartContainerHooks } = await import('./start-container-hooks.js');
+        await runStartContainerHooks(record, spec, stateOf('created'));
+      }
     } catch (error) {
       hookFailure = error;
       return;

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { HostKernel } from '../../../ffi/host-kernel.js';
 import { SyscallError } from '../../../ffi/syscall-error.js';
 import type { LinuxResources, Spec } from '../../config/types.js';
-import { readMountInfo } from '../mountinfo.js';
+import { readMountInfo, type MountInfoEntry } from '../mountinfo.js';
 import { writeResources } from './resources/apply-resources.js';
 import type { CgroupWrite } from './resources/cgroup-write.js';
 import { availableWrites, enableControllers } from './resources/controllers.js';
@@ -13,8 +13,8 @@ import { planResources, type ResourcePlan } from './resources/plan-resources.js'
  * Where cgroup2 is mounted: /sys/fs/cgroup on a pure cgroup v2 host, or the
  * "unified" tree of a hybrid host (where v1 controllers keep memory, cpu...).
  */
-export function cgroup2Mount(): string {
-  const mount = readMountInfo().find((m) => m.fsType === 'cgroup2');
+export function cgroup2Mount(mounts: readonly MountInfoEntry[] = readMountInfo()): string {
+  const mount = mounts.find((m) => m.fsType === 'cgroup2');
   if (mount === undefined) {
     throw new Error('no cgroup2 filesystem is mounted on this host; tsrun manages cgroup v2 only (mount cgroup2 on /sys/fs/cgroup)');
   }
@@ -129,7 +129,8 @@ export function removeCgroups(kernel: HostKernel, dirs: readonly string[]): void
 export function checkResources(kernel: Pick<HostKernel, 'readFile'>, resources: LinuxResources | undefined): ResourcePlan {
   const plan = planResources(resources);
   if (plan.writes.length === 0) return plan;
-  return { writes: availableWrites(kernel, cgroup2Mount(), plan.writes, readMountInfo()), ignored: plan.ignored };
+  const mounts = readMountInfo();
+  return { writes: availableWrites(kernel, cgroup2Mount(mounts), plan.writes, mounts), ignored: plan.ignored };
 }
 
 /**

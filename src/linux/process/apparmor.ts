@@ -1,5 +1,5 @@
 import type { HostKernel } from '../../../ffi/host-kernel.js';
-import { SyscallError } from '../../../ffi/syscall-error.js';
+import { isDenied, SyscallError } from '../../../ffi/syscall-error.js';
 import type { ChainWriter } from '../chain-writer.js';
 
 /** A profile the process changes to at its execve, and the procfs file that asks for it. */
@@ -77,9 +77,6 @@ function tryRead(kernel: HostKernel, path: string): string | SyscallError {
   }
 }
 
-function isDenied(result: string | SyscallError): boolean {
-  return result instanceof SyscallError && (result.code === 'EACCES' || result.code === 'EPERM');
-}
 
 /** One "name (mode)" per line; a name may itself contain spaces. */
 function profileNames(list: string): Set<string> {

@@ -1,5 +1,5 @@
 import type { HostKernel } from '../../../ffi/host-kernel.js';
-import { SyscallError } from '../../../ffi/syscall-error.js';
+import { isDenied } from '../../../ffi/syscall-error.js';
 import type { LinuxPersonality } from '../../config/types.js';
 import type { ChainWriter } from '../chain-writer.js';
 
@@ -55,7 +55,7 @@ export function verifyPersonality(kernel: HostKernel, pid: number, p: LinuxPerso
   try {
     text = kernel.readFile(`/proc/${pid}/personality`);
   } catch (error) {
-    if (error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM')) return;
+    if (isDenied(error)) return;
     throw error;
   }
   const got = Number.parseInt(text.trim(), 16);

@@ -1,5 +1,5 @@
 import type { HostKernel } from '../../../ffi/host-kernel.js';
-import { SyscallError } from '../../../ffi/syscall-error.js';
+import { isDenied, SyscallError } from '../../../ffi/syscall-error.js';
 import type { ChainWriter } from '../chain-writer.js';
 
 const ENFORCE = '/sys/fs/selinux/enforce';
@@ -61,7 +61,7 @@ export function verifySelinuxLabel(kernel: HostKernel, pid: number, label: strin
   try {
     text = kernel.readFile(path);
   } catch (error) {
-    if (error instanceof SyscallError && (error.code === 'EACCES' || error.code === 'EPERM')) return;
+    if (isDenied(error)) return;
     throw error;
   }
   const got = text.replace(/\0/g, '').trim();

@@ -27,16 +27,16 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
   makePath(ctx, dest, isBind && !isDirectory(source, field));
 
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
-  if (isBind) {
+  const type = isBind ? undefined : filesystemType(mount.type, field);
+  if (type === undefined) {
     const flags = MS.BIND | (options.recursive ? MS.REC : 0);
     w.check(`mount ${field}: bind ${source} on ${dest}`, 'mount', [source, fdPath(target), null, flags, null]);
   } else {
-    const type = filesystemType(mount.type, field);
     const data = labelledMountData(type, options.data, ctx.mountLabel);
     w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, options.flags, data || null]);
   }
   w.close(target);
-  if (!isBind) planMqueueLabel(ctx, filesystemType(mount.type, field), dest, field);
+  if (type !== undefined) planMqueueLabel(ctx, type, dest, field);
 
   // A bind mount takes its flags only on a remount of the new mount, and
   // propagation is a separate call: both need the new mount, so reopen dest.

@@ -5,7 +5,7 @@ import type { MountInfoEntry } from '../../mountinfo.js';
 import type { CgroupWrite } from './cgroup-write.js';
 
 /** A space-separated controller list: cgroup.controllers or cgroup.subtree_control. */
-export function readControllers(kernel: Pick<HostKernel, 'readFile'>, file: string): Set<string> {
+function readControllers(kernel: Pick<HostKernel, 'readFile'>, file: string): Set<string> {
   return new Set(kernel.readFile(file).split(/\s+/).filter((name) => name !== ''));
 }
 
