@@ -16,7 +16,7 @@ command -v npm >/dev/null || fail "npm is required"
 
 # busybox-static: the example and test rootfs. runc and crun: the reference
 # runtimes the tests compare against. containerd: an engine the tests drive tsrun with.
-# (qemu and the guest kernel for the cgroup v2 tests: .ci/cgroup2-vm/prepare.sh.)
+# (qemu, apparmor, secilc and the guest kernel for the tests in the qemu guest: .ci/cgroup2-vm/prepare.sh.)
 missing=()
 for pkg in busybox-static libseccomp2 runc crun containerd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
