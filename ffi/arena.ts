@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { libc } from './libc.js';
 
 /**
@@ -17,8 +17,8 @@ export class Arena {
     const base: unknown = libc().malloc(size);
     if (base === null) throw new Error(`malloc(${size}) failed`);
     this.base = base;
-    this.address = koffi.address(base);
-    const buffer = koffi.view(base, size);
+    this.address = koffi().address(base);
+    const buffer = koffi().view(base, size);
     this.view = new DataView(buffer);
     this.bytes = new Uint8Array(buffer);
     this.bytes.fill(0);

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { Arena } from './arena.js';
 import { ChainBuffer, ChainBufferOffset, ErrnoLocation, SockFprog, type ChainArg, type ChainStep } from './chain-step.js';
 import { CLONE_PARENT, SIG_SETMASK, SIGCHLD } from './constants.js';
@@ -195,7 +195,7 @@ export class CompiledChain {
 function errnoLocation(): bigint {
   // The child runs on a copy of this (the main) thread, TLS included, so its
   // errno lives at the same address as ours.
-  return koffi.address(libc().errnoLocation());
+  return koffi().address(libc().errnoLocation());
 }
 
 function estimateSize(steps: readonly ChainStep[]): number {

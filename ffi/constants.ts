@@ -14,6 +14,7 @@ export const CLONE = {
 } as const;
 
 export const SIGCHLD = 17;
+export const SIGKILL = 9;
 /** clone(2): the child's parent is the caller's parent. */
 export const CLONE_PARENT = 0x00008000;
 

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 
 /**
  * The glibc functions tsrun calls from the Node process itself. Loaded on
@@ -10,7 +10,7 @@ import koffi from 'koffi';
  * errno with lastErrno() right after the call.
  */
 function bind() {
-  const lib = koffi.load('libc.so.6');
+  const lib = koffi().load('libc.so.6');
   const f = (decl: string) => lib.func(decl);
   return {
     dlsym: f('void *dlsym(void *handle, const char *name)'),
@@ -58,12 +58,12 @@ export function libc(): Libc {
 
 /** The errno left by the last libc call on this thread. */
 export function lastErrno(): number {
-  return koffi.errno();
+  return koffi().errno();
 }
 
 /** The address of a libc function, for the call chain. */
 export function symbolAddress(name: string): bigint {
   const ptr = libc().dlsym(null, name);
   if (ptr === null) throw new Error(`dlsym: glibc has no symbol ${name}`);
-  return koffi.address(ptr);
+  return koffi().address(ptr);
 }

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { readFileSync } from 'node:fs';
 import { lastErrno, libc } from './libc.js';
 import { SyscallError } from './syscall-error.js';
@@ -10,7 +10,7 @@ import { SyscallError } from './syscall-error.js';
  * Its functions return a negative errno on failure.
  */
 function bind() {
-  const lib = koffi.load('libseccomp.so.2');
+  const lib = koffi().load('libseccomp.so.2');
   const f = (decl: string) => lib.func(decl);
   return {
     init: f('void *seccomp_init(uint32_t defaultAction)'),

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 
 /**
  * Native memory for what a system call's argument structure points to
@@ -11,9 +11,9 @@ export class NativeBytes {
   readonly bytes: Uint8Array;
 
   constructor(size: number) {
-    this.pointer = koffi.alloc('uint8_t', size);
-    this.address = koffi.address(this.pointer);
-    this.bytes = new Uint8Array(koffi.view(this.pointer, size));
+    this.pointer = koffi().alloc('uint8_t', size);
+    this.address = koffi().address(this.pointer);
+    this.bytes = new Uint8Array(koffi().view(this.pointer, size));
     this.bytes.fill(0);
   }
 
@@ -24,6 +24,6 @@ export class NativeBytes {
   }
 
   free(): void {
-    koffi.free(this.pointer);
+    koffi().free(this.pointer);
   }
 }

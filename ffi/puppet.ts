@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CompiledChain, openChannel, type ChainChannel, type ReportSlot } from './call-chain.js';
+import { CompiledChain, type ChainChannel, type ReportSlot } from './call-chain.js';
 import type { ChainStep } from './chain-step.js';
 import { SIG_BLOCK, SIG_SETMASK, SIGCHLD } from './constants.js';
 import { lastErrno, libc, symbolAddress } from './libc.js';
@@ -39,12 +39,11 @@ export class Puppet {
 
   /**
    * Compile `steps` and start them in a new process made by
-   * clone(setcontext, ..., flags | SIGCHLD, first context).
-   * `buildSteps` receives the channel so that steps may name its fds.
+   * clone(setcontext, ..., flags | SIGCHLD, first context). The steps were
+   * planned for `channel` (from openChannel), whose fds they name; the
+   * puppet owns it from here.
    */
-  static launch(cloneFlags: number, buildSteps: (channel: ChainChannel) => readonly ChainStep[]): Puppet {
-    const channel = openChannel();
-    const steps = buildSteps(channel);
+  static launch(cloneFlags: number, channel: ChainChannel, steps: readonly ChainStep[]): Puppet {
     const chain = new CompiledChain(steps, channel);
     const siblings = new Set(steps.some((step) => step.kind === 'fork') ? ownChildren() : []);
     const c = libc();

@@ -1,8 +1,8 @@
 import type { LinuxResources, Spec } from '../config/types.js';
-import type { EventsOptions } from '../runtime/events.js';
-import type { ExecOptions } from '../runtime/exec.js';
+import type { EventsOptions } from '../runtime/commands/events.js';
+import type { ExecOptions } from '../runtime/commands/exec.js';
 import type { CreateOptions, GlobalOptions, RunOptions } from '../runtime/options.js';
-import type { ContainerSummary } from '../runtime/read-only-operations.js';
+import type { ContainerSummary } from '../runtime/commands/state.js';
 
 /**
  * What the commands ask of the runtime. The CLI reaches the runtime only
@@ -32,19 +32,19 @@ export interface Actions {
 }
 
 export const runtimeActions: Actions = {
-  create: async (g, o) => (await import('../runtime/create.js')).create(g, o),
-  start: async (g, id) => (await import('../runtime/start.js')).start(g, id),
-  run: async (g, o) => (await import('../runtime/run.js')).run(g, o),
-  state: async (g, id) => (await import('../runtime/read-only-operations.js')).state(g, id),
-  list: async (g) => (await import('../runtime/read-only-operations.js')).list(g),
-  kill: async (g, id, signal, all) => (await import('../runtime/kill.js')).kill(g, id, signal, all),
-  delete: async (g, id, force) => (await import('../runtime/delete.js')).deleteContainer(g, id, force),
-  exec: async (g, o) => (await import('../runtime/exec.js')).exec(g, o),
+  create: async (g, o) => (await import('../runtime/commands/create.js')).create(g, o),
+  start: async (g, id) => (await import('../runtime/commands/start.js')).start(g, id),
+  run: async (g, o) => (await import('../runtime/commands/run.js')).run(g, o),
+  state: async (g, id) => (await import('../runtime/commands/state.js')).state(g, id),
+  list: async (g) => (await import('../runtime/commands/state.js')).list(g),
+  kill: async (g, id, signal, all) => (await import('../runtime/commands/kill.js')).kill(g, id, signal, all),
+  delete: async (g, id, force) => (await import('../runtime/commands/delete.js')).deleteContainer(g, id, force),
+  exec: async (g, o) => (await import('../runtime/commands/exec.js')).exec(g, o),
   defaultSpec: async (rootless) => (await import('../config/default-spec.js')).defaultSpec({ rootless }),
   features: async () => (await import('../config/features.js')).features(),
-  pause: async (g, id) => (await import('../runtime/pause.js')).pause(g, id),
-  resume: async (g, id) => (await import('../runtime/pause.js')).resume(g, id),
-  update: async (g, id, changes) => (await import('../runtime/update.js')).update(g, id, changes),
-  events: async (g, id, o, emit) => (await import('../runtime/events.js')).events(g, id, o, emit),
-  ps: async (g, id, format, psArgs) => (await import('../runtime/ps.js')).ps(g, id, format, psArgs),
+  pause: async (g, id) => (await import('../runtime/commands/pause.js')).pause(g, id),
+  resume: async (g, id) => (await import('../runtime/commands/pause.js')).resume(g, id),
+  update: async (g, id, changes) => (await import('../runtime/commands/update.js')).update(g, id, changes),
+  events: async (g, id, o, emit) => (await import('../runtime/commands/events.js')).events(g, id, o, emit),
+  ps: async (g, id, format, psArgs) => (await import('../runtime/commands/ps.js')).ps(g, id, format, psArgs),
 };

@@ -1,6 +1,7 @@
 import { call, checkpoint, fork, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
 import { O, RESOLVE } from '../../ffi/constants.js';
 import { SYS } from '../../ffi/syscall-numbers.js';
+import type { Checkpoint } from './checkpoints.js';
 import { closeRangesExcept, FdTable } from './fd-table.js';
 
 type Syscall = keyof typeof SYS;
@@ -12,6 +13,8 @@ type Syscall = keyof typeof SYS;
  */
 export class ChainWriter {
   readonly steps: ChainStep[] = [];
+  /** The checkpoints written so far, in order. */
+  readonly checkpoints: Checkpoint[] = [];
 
   constructor(readonly fds: FdTable) {}
 
@@ -30,8 +33,9 @@ export class ChainWriter {
     this.check(what, 'syscall', [SYS[name], ...args], tolerate);
   }
 
-  checkpoint(name: string): void {
+  checkpoint(name: Checkpoint): void {
     this.steps.push(checkpoint(name));
+    this.checkpoints.push(name);
   }
 
   /** The process forks; its child goes on with the next steps (see ForkStep). */
@@ -89,11 +93,6 @@ export class ChainWriter {
     this.check(`close(${fd})`, 'close', [fd]);
     this.fds.close(fd);
   }
-}
-
-/** The path of an fd through procfs, for calls that take no dirfd (mount). */
-export function fdPath(fd: number): string {
-  return `/proc/self/fd/${fd}`;
 }
 
 function relative(path: string): string {

@@ -1,7 +1,8 @@
-import { CLONE, MS, O, PR } from '../../ffi/constants.js';
+import { CLONE, MS, O, PR, SIGKILL } from '../../ffi/constants.js';
 import type { Spec } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
+import { checkpointsOf, INIT_CHECKPOINTS, type InitCheckpoint } from './checkpoints.js';
 import type { ChainInput, PlannedChain } from './planned-chain.js';
 import type { MountInfoEntry } from './mountinfo.js';
 import { NAMESPACES, type NamespacePlan } from './namespaces.js';
@@ -19,7 +20,6 @@ import { planMounts } from './rootfs/plan-mounts.js';
 import { planPivot } from './rootfs/plan-pivot.js';
 import type { RootfsContext } from './rootfs/rootfs-context.js';
 
-const SIGKILL = 9;
 /** Everything the planner needs to know that is not in config.json. */
 export interface InitPlanInput extends ChainInput {
   readonly spec: Spec;
@@ -39,7 +39,7 @@ export interface InitPlanInput extends ChainInput {
   readonly mountLabel?: string;
 }
 
-export type InitPlan = PlannedChain;
+export type InitPlan = PlannedChain<InitCheckpoint>;
 
 /**
  * The container process's whole life before execve, as chain steps. The
@@ -162,5 +162,5 @@ export function planInit(input: InitPlanInput): InitPlan {
     w,
     fds,
   );
-  return { steps: w.steps, ...end, ...(pty === undefined ? {} : { pty }) };
+  return { steps: w.steps, checkpoints: checkpointsOf(w.checkpoints, INIT_CHECKPOINTS), ...end, ...(pty === undefined ? {} : { pty }) };
 }

@@ -2,6 +2,7 @@ import { AT_FDCWD } from '../../ffi/constants.js';
 import type { LinuxPersonality, Process } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
+import { checkpointsOf, EXEC_CHECKPOINTS, type ExecCheckpoint } from './checkpoints.js';
 import type { ChainInput, PlannedChain } from './planned-chain.js';
 import { NAMESPACES, type NamespaceType } from './namespaces.js';
 import { planAppArmorExec } from './process/apparmor.js';
@@ -29,7 +30,7 @@ export interface JoinPlanInput extends ChainInput {
   readonly stdio?: readonly [number, number, number];
 }
 
-export type JoinPlan = PlannedChain;
+export type JoinPlan = PlannedChain<ExecCheckpoint>;
 
 /**
  * A process that joins a running container (`tsrun exec`), as chain steps.
@@ -104,7 +105,7 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     w,
     fds,
   );
-  return { steps: w.steps, ...end, ...(pty === undefined ? {} : { pty }) };
+  return { steps: w.steps, checkpoints: checkpointsOf(w.checkpoints, EXEC_CHECKPOINTS), ...end, ...(pty === undefined ? {} : { pty }) };
 }
 
 /** dup2 each given fd onto 0, 1, 2, then close the originals (one fd may serve twice). */

@@ -1,5 +1,6 @@
 import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
+import type { Checkpoint } from './checkpoints.js';
 import type { AppArmorExec } from './process/apparmor.js';
 import type { ExpectedCredentials } from './process/plan-credentials.js';
 import type { PlannedPty } from './process/plan-terminal.js';
@@ -24,8 +25,10 @@ export interface ChainInput {
 }
 
 /** A planned chain, and what the parent needs to meet it at its checkpoints. */
-export interface PlannedChain {
+export interface PlannedChain<C extends Checkpoint = Checkpoint> {
   readonly steps: readonly ChainStep[];
+  /** The checkpoints of `steps`, in order: the conductor meets each. */
+  readonly checkpoints: readonly C[];
   readonly credentials: ExpectedCredentials;
   /** With process.terminal: the pty; the parent takes its master at a checkpoint. */
   readonly pty?: PlannedPty;

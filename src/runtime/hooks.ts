@@ -55,6 +55,22 @@ export function runHooks(phase: HookName, hooks: readonly Hook[] | undefined, st
   hooks?.forEach((hook, index) => runHook(phase, index, hook, state));
 }
 
+/**
+ * Runs every hook of a phase whose failure is a warning (config.md:
+ * poststart, poststop): each failure is handed to `warn`, and the others
+ * still run.
+ */
+export function runHooksWarning(phase: HookName, hooks: readonly Hook[] | undefined, state: State, warn: (message: string) => void): void {
+  hooks?.forEach((hook, index) => {
+    try {
+      runHook(phase, index, hook, state);
+    } catch (error) {
+      if (!(error instanceof HookError)) throw error;
+      warn(error.message);
+    }
+  });
+}
+
 function environment(entries: readonly string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const entry of entries) {

@@ -15,8 +15,8 @@ import {
   bpfProgQuery,
 } from '../../ffi/bpf.js';
 import { SyscallError } from '../../ffi/syscall-error.js';
-import { applyDeviceRules, attachDeviceProgram } from '../../src/linux/cgroups/device-cgroup.js';
-import { compileDeviceProgram } from '../../src/linux/cgroups/device-program.js';
+import { applyDeviceRules, attachDeviceProgram } from '../../src/linux/cgroups/v2/device-cgroup.js';
+import { compileDeviceProgram } from '../../src/linux/cgroups/v2/device-program.js';
 import { ACCESS, ALL_ACCESS, type DeviceRule } from '../../src/linux/cgroups/device-rules.js';
 import { readMountInfo } from '../../src/linux/mountinfo.js';
 

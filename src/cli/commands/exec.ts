@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { ExecOptions } from '../../runtime/exec.js';
+import type { ExecOptions } from '../../runtime/commands/exec.js';
 import type { CliContext } from '../cli-context.js';
 import { globalOptions, type GlobalArgs } from '../global-flags.js';
 import { PARSER_CONFIGURATION } from '../parser-config.js';

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { ContainerSummary } from '../../runtime/read-only-operations.js';
+import type { ContainerSummary } from '../../runtime/commands/state.js';
 import type { CliContext } from '../cli-context.js';
 import { globalOptions, type GlobalArgs } from '../global-flags.js';
 

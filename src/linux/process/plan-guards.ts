@@ -1,7 +1,6 @@
-import { PR } from '../../../ffi/constants.js';
+import { PR, SIGKILL } from '../../../ffi/constants.js';
 import type { ChainWriter } from '../chain-writer.js';
 
-const SIGKILL = 9;
 
 /**
  * The first steps of every chain, before the process is in any namespace

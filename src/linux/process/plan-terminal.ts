@@ -1,6 +1,7 @@
 import { ChainBuffer } from '../../../ffi/chain-step.js';
 import { MS, O, TIOC } from '../../../ffi/constants.js';
-import { fdPath, type ChainWriter } from '../chain-writer.js';
+import { fdPath } from '../../../ffi/path-fd.js';
+import type { ChainWriter } from '../chain-writer.js';
 
 /** The pty the process opened, by the fd numbers it has them at. */
 export interface PlannedPty {

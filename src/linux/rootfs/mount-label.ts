@@ -1,5 +1,5 @@
 import { O } from '../../../ffi/constants.js';
-import { fdPath } from '../chain-writer.js';
+import { fdPath } from '../../../ffi/path-fd.js';
 import type { RootfsContext } from './rootfs-context.js';
 
 /**

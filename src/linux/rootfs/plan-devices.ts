@@ -1,7 +1,7 @@
 import { dirname, basename } from 'node:path';
 import { AT_SYMLINK_NOFOLLOW, MS, O, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../ffi/constants.js';
 import type { LinuxDevice, Spec } from '../../config/types.js';
-import { fdPath } from '../chain-writer.js';
+import { fdPath } from '../../../ffi/path-fd.js';
 import { makePath } from './make-path.js';
 import type { RootfsContext } from './rootfs-context.js';
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS, O } from '../../../ffi/constants.js';
 import type { Mount } from '../../config/types.js';
-import { fdPath } from '../chain-writer.js';
+import { fdPath } from '../../../ffi/path-fd.js';
 import { lockedFlags, mountContaining } from '../mountinfo.js';
 import { makePath } from './make-path.js';
 import { labelledMountData, planMqueueLabel } from './mount-label.js';

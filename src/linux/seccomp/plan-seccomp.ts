@@ -15,11 +15,9 @@ export function planSeccompEarly(compiled: CompiledSeccomp, w: ChainWriter): Sec
   // seccomp(2) returned the listener as the lowest free fd (close-on-exec):
   // the parent takes a copy at this checkpoint and sends it to listenerPath.
   const fd = w.fds.open();
-  w.checkpoint(SECCOMP_LISTENER_CHECKPOINT);
+  w.checkpoint('seccomp-listener');
   return { fd };
 }
-
-export const SECCOMP_LISTENER_CHECKPOINT = 'seccomp-listener';
 
 /** The listener fd a NOTIFY profile's install returned, by its number in the process. */
 export interface SeccompListener {

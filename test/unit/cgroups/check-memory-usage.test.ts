@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMemoryAboveUsage } from '../../../src/linux/cgroups/resources/check-memory-usage.js';
+import { checkMemoryAboveUsage } from '../../../src/linux/cgroups/v2/resources/check-memory-usage.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';

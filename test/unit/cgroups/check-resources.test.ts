@@ -10,7 +10,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
 
-const { applyResources, checkResources } = await import('../../../src/linux/cgroups/cgroup2.js');
+const { applyResources, checkResources } = await import('../../../src/linux/cgroups/v2/cgroup2.js');
 
 afterEach(() => {
   fake.files = undefined;

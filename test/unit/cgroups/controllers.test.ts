@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorsOf, availableWrites, enableControllers } from '../../../src/linux/cgroups/resources/controllers.js';
-import { planResources } from '../../../src/linux/cgroups/resources/plan-resources.js';
+import { ancestorsOf, availableWrites, enableControllers } from '../../../src/linux/cgroups/v2/resources/controllers.js';
+import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
 import { parseMountInfo } from '../../../src/linux/mountinfo.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 

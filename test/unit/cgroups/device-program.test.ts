@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileDeviceProgram } from '../../../src/linux/cgroups/device-program.js';
+import { compileDeviceProgram } from '../../../src/linux/cgroups/v2/device-program.js';
 import {
   ACCESS,
   ALL_ACCESS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFrozen, setFrozen } from '../../../src/linux/cgroups/freezer.js';
+import { isFrozen, setFrozen } from '../../../src/linux/cgroups/v2/freezer.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planResources, requestedFields } from '../../../src/linux/cgroups/resources/plan-resources.js';
+import { planResources, requestedFields } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 describe('pids', () => {
   it.each([

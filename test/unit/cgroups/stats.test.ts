@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hugePageSizeName, readCgroupStats, UNLIMITED } from '../../../src/linux/cgroups/stats.js';
-import { eventLine } from '../../../src/runtime/events.js';
+import { hugePageSizeName, UNLIMITED } from '../../../src/linux/cgroups/cgroup-stats.js';
+import { readCgroupStats } from '../../../src/linux/cgroups/v2/stats.js';
+import { eventLine } from '../../../src/runtime/commands/events.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';

@@ -5,7 +5,7 @@ import type { Actions } from '../../../src/cli/actions.js';
 import { runCli } from '../../../src/cli/cli.js';
 import type { CliContext } from '../../../src/cli/cli-context.js';
 import { configureLogging } from '../../../src/runtime/log.js';
-import type { ContainerSummary } from '../../../src/runtime/read-only-operations.js';
+import type { ContainerSummary } from '../../../src/runtime/commands/state.js';
 import { temporaryDir } from '../runtime/fixtures.js';
 
 interface Call {

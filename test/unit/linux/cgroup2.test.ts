@@ -13,9 +13,25 @@ vi.mock('node:fs', async (importOriginal) => {
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
 
-const { cgroup2Mount, cgroupDirectory, joinCgroup, ownCgroup, removeCgroups, systemdPath } = await import(
-  '../../../src/linux/cgroups/cgroup2.js'
-);
+const { cgroup2Mount, cgroupDirectory, ownCgroup } = await import('../../../src/linux/cgroups/v2/cgroup2.js');
+const { systemdPath } = await import('../../../src/linux/cgroups/cgroups-path.js');
+const { removeEmpty } = await import('../../../src/linux/cgroups/cgroup-tree.js');
+const { v2Driver } = await import('../../../src/linux/cgroups/v2/driver.js');
+const { cgroupLayout } = await import('../../../src/linux/cgroups/layout.js');
+
+/**
+ * The v2 driver's create on a host whose cgroup2 is mounted at `root`:
+ * returns the directories it made, deepest first.
+ */
+function joinCgroup(kernel: RecordingKernel, root: string, path: string, pid: number): string[] {
+  fake.files = {
+    '/proc/self/mountinfo': `31 22 0:27 / ${root} rw,nosuid,nodev,noexec,relatime shared:8 - cgroup2 cgroup2 rw,nsdelegate\n`,
+    '/proc/self/cgroup': '0::/\n',
+  };
+  const planned = v2Driver.plan(kernel, { id: 'c1', cgroupsPath: path, resources: undefined, systemd: false }, cgroupLayout());
+  const placement = planned.create(pid).placement;
+  return [placement.dirs[''] as string, ...placement.createdParents];
+}
 
 afterEach(() => {
   fake.files = undefined;
@@ -38,38 +54,38 @@ const withPath = (cgroupsPath: string | undefined) => baseSpec({ linux: { namesp
 describe('cgroupDirectory', () => {
   it('puts a container without cgroupsPath at /<id> under the cgroup2 root', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath(undefined), 'c1', false)).toBe('/sys/fs/cgroup/c1');
-    expect(cgroupDirectory(withPath(''), 'c1', false)).toBe('/sys/fs/cgroup/c1');
+    expect(cgroupDirectory(withPath(undefined).linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/c1');
+    expect(cgroupDirectory(withPath('').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/c1');
   });
 
   it('takes an absolute cgroupsPath from the cgroup2 root', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath('/tsrun/web'), 'c1', false)).toBe('/sys/fs/cgroup/tsrun/web');
+    expect(cgroupDirectory(withPath('/tsrun/web').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/tsrun/web');
   });
 
   it('takes a relative cgroupsPath from the caller\'s own cgroup', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath('tsrun/web'), 'c1', false)).toBe('/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/tsrun/web');
+    expect(cgroupDirectory(withPath('tsrun/web').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/tsrun/web');
   });
 
   it('reads slice:prefix:name as systemd\'s path, with or without --systemd-cgroup', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath('system.slice:docker:abc'), 'c1', false)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
-    expect(cgroupDirectory(withPath('system.slice:docker:abc'), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
+    expect(cgroupDirectory(withPath('system.slice:docker:abc').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
+    expect(cgroupDirectory(withPath('system.slice:docker:abc').linux?.cgroupsPath, 'c1', true)).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
   });
 
   it('defaults to system.slice/tsrun-<id>.scope with --systemd-cgroup', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath(undefined), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
+    expect(cgroupDirectory(withPath(undefined).linux?.cgroupsPath, 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
   });
 
   // Without --systemd-cgroup an empty cgroupsPath means "none"; with it too
   // (the unit is tsrun-<id>.scope, not <id>.scope).
   it('treats an empty cgroupsPath like none with --systemd-cgroup too', () => {
     pureV2Host();
-    expect(cgroupDirectory(withPath(''), 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
-    expect(cgroupDirectory(withPath(''), 'c1', true)).toBe(cgroupDirectory(withPath(undefined), 'c1', true));
-    expect(cgroupDirectory(withPath(''), 'c1', false)).toBe('/sys/fs/cgroup/c1');
+    expect(cgroupDirectory(withPath('').linux?.cgroupsPath, 'c1', true)).toBe('/sys/fs/cgroup/system.slice/tsrun-c1.scope');
+    expect(cgroupDirectory(withPath('').linux?.cgroupsPath, 'c1', true)).toBe(cgroupDirectory(withPath(undefined).linux?.cgroupsPath, 'c1', true));
+    expect(cgroupDirectory(withPath('').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/c1');
   });
 
   it('uses this host\'s real cgroup2 mount', () => {
@@ -81,8 +97,8 @@ describe('cgroupDirectory', () => {
       return;
     }
     const mountPoint = line.split(' ')[4] as string;
-    expect(cgroupDirectory(withPath(undefined), 'abc', false)).toBe(join(mountPoint, 'abc'));
-    expect(cgroupDirectory(withPath('/x/y'), 'abc', false)).toBe(join(mountPoint, 'x/y'));
+    expect(cgroupDirectory(withPath(undefined).linux?.cgroupsPath, 'abc', false)).toBe(join(mountPoint, 'abc'));
+    expect(cgroupDirectory(withPath('/x/y').linux?.cgroupsPath, 'abc', false)).toBe(join(mountPoint, 'x/y'));
   });
 });
 
@@ -153,7 +169,7 @@ describe('systemdPath', () => {
   it('refuses such a slice through cgroupDirectory too, with or without --systemd-cgroup', () => {
     pureV2Host();
     for (const systemd of [false, true]) {
-      expect(() => cgroupDirectory(withPath('a--b.slice:p:n'), 'c1', systemd), String(systemd)).toThrow(
+      expect(() => cgroupDirectory(withPath('a--b.slice:p:n').linux?.cgroupsPath, 'c1', systemd), String(systemd)).toThrow(
         'linux.cgroupsPath: "a--b.slice" is not a valid systemd slice name (empty part between dashes)',
       );
     }
@@ -164,7 +180,7 @@ describe('joinCgroup and removeCgroups', () => {
   it('creates the missing parents and the cgroup, then writes the pid to cgroup.procs; returns them deepest first', () => {
     const root = temporaryDir();
     const kernel = new RecordingKernel();
-    const created = joinCgroup(kernel, join(root, 'a/b/c1'), 4321);
+    const created = joinCgroup(kernel, root, '/a/b/c1', 4321);
     expect(kernel.calls).toEqual([
       { op: 'mkdir', path: join(root, 'a') },
       { op: 'mkdir', path: join(root, 'a/b') },
@@ -177,7 +193,7 @@ describe('joinCgroup and removeCgroups', () => {
   it('refuses a cgroup that already exists (delete would kill what is in it), and removes the parents it made', () => {
     const root = temporaryDir();
     const kernel = new RecordingKernel().failOn('mkdir', 'EEXIST', { when: (c) => c.path === join(root, 'new/c1') });
-    expect(() => joinCgroup(kernel, join(root, 'new/c1'), 1)).toThrow(
+    expect(() => joinCgroup(kernel, root, '/new/c1', 1)).toThrow(
       `linux.cgroupsPath: the cgroup ${join(root, 'new/c1')} already exists; tsrun gives each container a new cgroup of its own`,
     );
     expect(kernel.callsTo('writeFile')).toEqual([]);
@@ -186,13 +202,13 @@ describe('joinCgroup and removeCgroups', () => {
 
   it('does not move the process when the directory cannot be made', () => {
     const kernel = new RecordingKernel().failOn('mkdir', 'EACCES');
-    expect(() => joinCgroup(kernel, '/sys/fs/cgroup/c1', 1)).toThrow('mkdir /sys/fs/cgroup/c1: EACCES');
+    expect(() => joinCgroup(kernel, '/sys/fs/cgroup', '/c1', 1)).toThrow('mkdir /sys/fs/cgroup/c1: EACCES');
     expect(kernel.callsTo('writeFile')).toEqual([]);
   });
 
   it('removes cgroups deepest first and leaves the busy or missing ones', () => {
     const kernel = new RecordingKernel().failOn('rmdir', 'EBUSY', { when: (c) => c.path === '/cg/a' });
-    removeCgroups(kernel, ['/cg/a/b', '/cg/a']);
+    removeEmpty(kernel, ['/cg/a/b', '/cg/a']);
     expect(kernel.callsTo('rmdir').map((c) => c.path)).toEqual(['/cg/a/b', '/cg/a']);
   });
 });
@@ -200,9 +216,9 @@ describe('joinCgroup and removeCgroups', () => {
 describe('cgroupDirectory refuses cgroups that are not the container\'s own', () => {
   it('refuses the cgroup2 root and ancestors of tsrun\'s own cgroup', () => {
     pureV2Host('/system.slice/engine.service');
-    expect(() => cgroupDirectory(withPath('/'), 'c1', false)).toThrow('/sys/fs/cgroup is the cgroup2 root');
-    expect(() => cgroupDirectory(withPath('.'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
-    expect(() => cgroupDirectory(withPath('/system.slice'), 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
-    expect(cgroupDirectory(withPath('/system.slice/c1'), 'c1', false)).toBe('/sys/fs/cgroup/system.slice/c1');
+    expect(() => cgroupDirectory(withPath('/').linux?.cgroupsPath, 'c1', false)).toThrow('/sys/fs/cgroup is the cgroup2 root');
+    expect(() => cgroupDirectory(withPath('.').linux?.cgroupsPath, 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
+    expect(() => cgroupDirectory(withPath('/system.slice').linux?.cgroupsPath, 'c1', false)).toThrow("an ancestor of tsrun's own cgroup");
+    expect(cgroupDirectory(withPath('/system.slice/c1').linux?.cgroupsPath, 'c1', false)).toBe('/sys/fs/cgroup/system.slice/c1');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { O, RESOLVE } from '../../../ffi/constants.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
-import { ChainWriter, fdPath } from '../../../src/linux/chain-writer.js';
+import { fdPath } from '../../../ffi/path-fd.js';
+import { ChainWriter } from '../../../src/linux/chain-writer.js';
 import { FdTable } from '../../../src/linux/fd-table.js';
 import { callSteps, decodeOpenHow, render } from './steps.js';
 

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { ContainerRecord } from '../../../src/runtime/container-record.js';
+import type { ContainerRecord } from '../../../src/runtime/container/container-record.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processStartTime, readProcessStat } from '../../../src/runtime/status.js';
+import { processStartTime, readProcessStat } from '../../../src/runtime/container/status.js';
 
 const cleanups: Array<() => void> = [];
 
@@ -60,4 +60,9 @@ export function recordFor(id: string, pid: number, overrides: Partial<ContainerR
     started: false,
     ...overrides,
   };
+}
+
+/** The record fields of a container whose (v2) cgroup is the directory `dir`. */
+export function inCgroup(dir: string): Pick<ContainerRecord, 'cgroup'> {
+  return { cgroup: { version: 2, dirs: { '': dir }, createdParents: [] } };
 }

@@ -1,0 +1,97 @@
+import { SPEC_VERSION } from '../../config/spec-version.js';
+import type { State } from '../../config/types.js';
+import { loadSpec } from '../../config/validate.js';
+import type { Puppet } from '../../linux/kernel.js';
+import { assertValidId } from '../container/container-id.js';
+import type { ContainerRecord } from '../container/container-record.js';
+import { lockContainer } from '../container/lock.js';
+import { ociState } from '../container/oci-state.js';
+import { StateStore } from '../container/state-store.js';
+import { processStartTime } from '../container/status.js';
+import { HookError, runHooksWarning } from '../hooks.js';
+import { logger } from '../log.js';
+import type { CreateOptions, GlobalOptions } from '../options.js';
+import { launch } from '../process/init-conductor.js';
+import { writePidFile } from '../process/pid-file.js';
+import { sendToConsoleSocket } from '../../linux/process/pty-master.js';
+
+/** `tsrun create`: the container's process exists and waits for `start`. */
+export async function create(g: GlobalOptions, o: CreateOptions): Promise<void> {
+  const created = await createContainer(g, o, false);
+  created.puppet.detach();
+}
+
+export interface CreatedContainer {
+  readonly record: ContainerRecord;
+  readonly puppet: Puppet;
+  /** A foreground `run` with process.terminal and no --console-socket: the pty master, for tsrun's own stdio. */
+  readonly terminal?: number;
+}
+
+/**
+ * Validate, reserve the id, launch the container process and record it.
+ * Any failure undoes everything done so far, in reverse: the process is
+ * killed, its cgroups removed, the state directory deleted.
+ */
+export async function createContainer(g: GlobalOptions, o: CreateOptions, foreground: boolean): Promise<CreatedContainer> {
+  assertValidId(o.id);
+  const spec = loadSpec(o.bundle);
+  const store = new StateStore(g.root);
+  store.reserve(o.id);
+  const lock = lockContainer(store, o.id);
+  const undo: Array<() => void | Promise<void>> = [];
+  const stateFor = (pid: number, status: State['status'] = 'creating'): State =>
+    ociState({ ociVersion: SPEC_VERSION, id: o.id, pid, bundle: o.bundle, ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }) }, status);
+  try {
+    store.writeConfig(o.id, spec);
+    const launched = launch(o, {
+      spec,
+      fifoPath: store.fifoPath(o.id),
+      systemdCgroup: g.systemdCgroup,
+      stateFor,
+      onUndo: (action) => undo.push(action),
+      foreground,
+    });
+    const pid = launched.puppet.pid;
+    const record: ContainerRecord = {
+      ociVersion: SPEC_VERSION,
+      id: o.id,
+      pid,
+      bundle: o.bundle,
+      ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+      pidStartTime: processStartTime(pid),
+      created: new Date().toISOString(),
+      rootfs: launched.rootfs,
+      ...(launched.cgroup === undefined ? {} : { cgroup: launched.cgroup }),
+      ...(launched.hostMounts.length === 0 ? {} : { hostMounts: launched.hostMounts }),
+      owner: process.geteuid?.() ?? 0,
+      started: false,
+    };
+    store.write(record);
+    if (o.pidFile !== undefined) writePidFile(o.pidFile, pid);
+    const terminal = launched.terminal;
+    if (terminal !== undefined && o.consoleSocket !== undefined) {
+      sendToConsoleSocket(o.consoleSocket, terminal);
+      return { record, puppet: launched.puppet };
+    }
+    return { record, puppet: launched.puppet, ...(terminal === undefined ? {} : { terminal }) };
+  } catch (error) {
+    for (const action of undo.reverse()) {
+      try {
+        await action();
+      } catch {
+        // Best effort: the original error is the one to report.
+      }
+    }
+    if (error instanceof HookError) {
+      // config.md: after a failed createRuntime/createContainer hook the
+      // lifecycle continues at delete, which runs the poststop hooks
+      // (whose failures are warnings only).
+      runHooksWarning('poststop', spec.hooks?.poststop, stateFor(0, 'stopped'), (m) => logger.warn(m));
+    }
+    store.remove(o.id);
+    throw error;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hostKernel, SIGKILL, SyscallError } from '../../linux/kernel.js';
+import { unmountAll } from '../../linux/rootfs/host-mounts.js';
+import { Container } from '../container/container.js';
+import { ContainerNotFoundError } from '../container/state-store.js';
+import { runHooksWarning } from '../hooks.js';
+import { logger } from '../log.js';
+import type { GlobalOptions } from '../options.js';
+
+// runc gives a SIGKILLed init 10 s to disappear before giving up.
+const KILL_WAIT_MS = 10_000;
+const POLL_MS = 10;
+
+/**
+ * `tsrun delete`: a stopped container is deleted; a created, running or
+ * paused one only with `force` (SIGKILL, then wait for it). Without `force`,
+ * an unknown id is an error.
+ */
+export async function deleteContainer(g: GlobalOptions, id: string, force: boolean): Promise<void> {
+  try {
+    await Container.locked(
+      g.root,
+      id,
+      async (container) => {
+        // runtime-spec runtime.md: deleting a container that is not stopped
+        // MUST fail (runc deletes a created one anyway; we follow the spec).
+        const status = force ? container.status() : container.allow('delete');
+        if (status !== 'stopped') await killInit(container, status === 'paused');
+        await destroy(container);
+      },
+      (store, missing) => {
+        store.remove(id);
+        if (!force) throw missing;
+      },
+    );
+  } catch (error) {
+    if (force && error instanceof ContainerNotFoundError) return;
+    throw error;
+  }
+}
+
+async function killInit(container: Container, paused: boolean): Promise<void> {
+  const { pid } = container.record;
+  try {
+    hostKernel.kill(pid, SIGKILL);
+  } catch (error) {
+    if (!(error instanceof SyscallError && error.code === 'ESRCH')) throw error;
+  }
+  // A frozen task dies only once thawed (v1), or stays frozen while dying (v2).
+  if (paused) await container.cgroup()?.setFrozen(false);
+  for (let waited = 0; waited < KILL_WAIT_MS; waited += POLL_MS) {
+    if (container.status() === 'stopped') return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`container init (pid ${pid}) still running ${KILL_WAIT_MS / 1000}s after SIGKILL`);
+}
+
+/** Undoes create, then runs the poststop hooks (runtime-spec lifecycle steps 12 and 13). */
+async function destroy(container: Container): Promise<void> {
+  for (const warning of (await container.cgroup()?.destroy()) ?? []) logger.warn(warning);
+  for (const skipped of unmountAll(container.record.hostMounts ?? [])) logger.warn(`left mount ${skipped.id} (${skipped.path}) in place: ${skipped.reason}`);
+  const config = container.store.readConfig(container.id);
+  // config.md: a failing poststop hook is a warning; the other hooks and the delete go on.
+  runHooksWarning('poststop', config?.hooks?.poststop, container.state('stopped'), (m) => logger.warn(m));
+  container.store.remove(container.id);
+}

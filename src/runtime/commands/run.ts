@@ -1,0 +1,38 @@
+import { errnoMessage, errnoName } from '../../linux/kernel.js';
+import { createContainer } from './create.js';
+import { deleteContainer } from './delete.js';
+import { waitInForeground } from '../process/foreground.js';
+import type { GlobalOptions, RunOptions } from '../options.js';
+import { start } from './start.js';
+import { attachTerminal } from '../process/terminal.js';
+
+/**
+ * `tsrun run`: create and start; unless detached, stay in the foreground,
+ * forward signals, and exit with the container's exit code (128+n for a
+ * signal), deleting the container afterwards unless --keep.
+ */
+export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
+  const { puppet, terminal } = await createContainer(g, o, !o.detach);
+  try {
+    await start(g, o.id);
+  } catch (error) {
+    puppet.detach();
+    await deleteContainer(g, o.id, true);
+    throw error;
+  }
+  if (o.detach) {
+    puppet.detach();
+    return 0;
+  }
+  const execErrno = puppet.execOutcome();
+  puppet.detach();
+  const attached = terminal === undefined ? undefined : attachTerminal(terminal);
+  const code = await waitInForeground(puppet);
+  await attached?.finish();
+  if (!o.keep) await deleteContainer(g, o.id, true);
+  if (execErrno !== undefined) {
+    process.stderr.write(`tsrun: exec failed: ${errnoName(execErrno)} (${errnoMessage(execErrno)})\n`);
+  }
+  return code;
+}
+

@@ -1,0 +1,161 @@
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Spec } from '../../config/types.js';
+import { assertValidId } from './container-id.js';
+import type { ContainerRecord } from './container-record.js';
+
+export class ContainerNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`container ${id} does not exist`);
+    this.name = 'ContainerNotFoundError';
+  }
+}
+
+export class ContainerExistsError extends Error {
+  constructor(readonly id: string) {
+    super(`container ${id} already exists`);
+    this.name = 'ContainerExistsError';
+  }
+}
+
+const STATE_FILE = 'state.json';
+const CONFIG_FILE = 'config.json';
+
+/**
+ * Containers on disk: one directory per container under the --root directory,
+ * holding state.json (a ContainerRecord), config.json (the bundle's config as
+ * it was at create time) and, until start, exec.fifo.
+ */
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    // Every path is built from the id: validating here keeps "../x" out of all of them.
+    assertValidId(id);
+    return join(this.root, id);
+  }
+
+  fifoPath(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  /** Claims the id by creating its directory; fails if it is taken. */
+  reserve(id: string): string {
+    const dir = this.dir(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) throw new ContainerExistsError(id);
+      throw error;
+    }
+    // mkdir's mode is filtered by the umask; others need x to reach exec.fifo.
+    chmodSync(dir, 0o711);
+    return dir;
+  }
+
+  write(record: ContainerRecord): void {
+    writeAtomically(join(this.dir(record.id), STATE_FILE), `${JSON.stringify(record)}\n`);
+  }
+
+  read(id: string): ContainerRecord {
+    const file = join(this.dir(id), STATE_FILE);
+    // A directory without state.json is a create that has not finished (or crashed).
+    const text = readIfExists(file);
+    if (text === undefined) throw new ContainerNotFoundError(id);
+    return parseRecord(file, text);
+  }
+
+  writeConfig(id: string, spec: Spec): void {
+    writeAtomically(join(this.dir(id), CONFIG_FILE), `${JSON.stringify(spec)}\n`);
+  }
+
+  /** The config snapshot taken at create time; undefined if create never got that far. */
+  readConfig(id: string): Spec | undefined {
+    const file = join(this.dir(id), CONFIG_FILE);
+    const text = readIfExists(file);
+    return text === undefined ? undefined : (parseJson(file, text) as Spec);
+  }
+
+  /** Ids of every container directory, in name order; none if the root does not exist. */
+  ids(): string[] {
+    let entries;
+    try {
+      entries = readdirSync(this.root, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw error;
+    }
+    return entries
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+}
+
+/** Readers never see a half-written file: write a sibling, fsync it, rename it over. */
+function writeAtomically(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is corrupt: ${(error as Error).message}`);
+  }
+}
+
+const RECORD_FIELDS: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+  ociVersion: 'string',
+  id: 'string',
+  pid: 'number',
+  bundle: 'string',
+  pidStartTime: 'number',
+  created: 'string',
+  rootfs: 'string',
+  owner: 'number',
+  started: 'boolean',
+};
+
+function parseRecord(file: string, text: string): ContainerRecord {
+  const value = parseJson(file, text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${file} is corrupt: expected a JSON object`);
+  }
+  const fields = value as Record<string, unknown>;
+  for (const [name, type] of Object.entries(RECORD_FIELDS)) {
+    if (typeof fields[name] !== type) throw new Error(`${file} is corrupt: "${name}" should be a ${type}`);
+  }
+  return value as ContainerRecord;
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}

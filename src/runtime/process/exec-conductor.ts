@@ -1,0 +1,125 @@
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import type { Process, Spec, State } from '../../config/types.js';
+import { namespacesOf } from '../../linux/container-namespaces.js';
+import { withPidNamespaceOf } from '../../linux/enter-namespaces.js';
+import { planJoin } from '../../linux/join-plan.js';
+import { openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
+import type { NamespaceType } from '../../linux/namespaces.js';
+import { findExecutableInProcess } from '../../linux/process/find-executable.js';
+import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
+import type { Container } from '../container/container.js';
+import { checkReady, setLimits, walkCheckpoints } from './checkpoint-walk.js';
+import { alteredSignals, lastCapability } from './host-facts.js';
+import { assertOpen } from './preserved-fds.js';
+import { processFields } from './process-fields.js';
+import { sendSeccompListener } from '../../linux/seccomp/send-listener.js';
+import { takePtyMaster } from '../../linux/process/pty-master.js';
+
+/** A process started in a running container, released to execve. */
+export interface JoinedProcess {
+  readonly puppet: Puppet;
+  /** With process.terminal: tsrun's copy of the pty master. */
+  readonly terminal?: number;
+}
+
+/** What differs from an `exec` when tsrun itself runs a program in the container (a startContainer hook). */
+export interface JoinOptions {
+  /** The program's path in the container, when it is not args[0] (a hook's `path`); checked already. */
+  readonly executable?: string;
+  /** fds to become its stdin, stdout and stderr instead of tsrun's. */
+  readonly stdio?: readonly [number, number, number];
+}
+
+/**
+ * Start `proc` inside a running container: in all of its init's
+ * namespaces, its root, its cgroup, with the container's seccomp profile
+ * and the process's own credentials, checked before it may execve. Returns
+ * once the process has been released to execve. `state` is the
+ * container's, as a seccomp listener receives it.
+ */
+export function joinContainer(
+  container: Container,
+  spec: Spec,
+  proc: Process,
+  preservedFds: number,
+  state: State,
+  options: JoinOptions = {},
+): JoinedProcess {
+  const { record } = container;
+  const cgroup = container.cgroup();
+  const init = record.pid;
+  const executable = options.executable ?? findExecutableInProcess(proc, init);
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  assertOpen(preservedFds);
+  const fields = processFields(spec, proc, 'exec');
+  const namespaces = namespacesOf(init);
+  const pidNamespace = namespaces.find((n) => n.type === 'pid');
+  // setns(CLONE_NEWPID) also wants CAP_SYS_ADMIN in the caller's own user
+  // namespace: an unprivileged tsrun lets the chain enter the pid namespace
+  // from inside the container's user namespace, and fork (see planJoin).
+  const pidByChain = pidNamespace !== undefined && process.geteuid?.() !== 0;
+  const setgroupsAllowed = readFileSync(`/proc/${init}/setgroups`, 'utf8').trim() === 'allow';
+  const opened: Array<{ type: NamespaceType; fd: number }> = [];
+  let rootFd: number | undefined;
+  try {
+    for (const { type, path } of namespaces) {
+      if (type !== 'pid' || pidByChain) opened.push({ type, fd: openSync(path, 'r') });
+    }
+    rootFd = openSync(`/proc/${init}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+    const channel = openChannel();
+    const plan = planJoin({
+      proc,
+      namespaceFds: opened,
+      rootFd,
+      preservedFds,
+      channel,
+      lastCap: lastCapability(),
+      signalsToReset: alteredSignals(),
+      executable,
+      setgroupsAllowed,
+      sessionKeyring: `_ses.${record.id}`,
+      ...(spec.linux?.personality === undefined ? {} : { personality: spec.linux.personality }),
+      ...(seccomp === undefined ? {} : { seccomp }),
+      ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
+      ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
+      ...(options.stdio === undefined ? {} : { stdio: options.stdio }),
+    });
+    const puppet = withPidNamespaceOf(pidByChain ? undefined : pidNamespace?.path, () => Puppet.launch(0, channel, plan.steps));
+    let terminal: number | undefined;
+    try {
+      walkCheckpoints(puppet, plan.checkpoints, {
+        spawned() {
+          fields.beforeCgroup(puppet.pid);
+          cgroup?.join(puppet.pid);
+          setLimits(puppet.pid, proc);
+          // With a fork to come, the priorities wait for the child: a SCHED_RESET_ON_FORK policy does not survive a fork.
+          if (!pidByChain) fields.spawned(puppet.pid);
+        },
+        forked() {
+          // The cgroup, rlimits and oom_score_adj set on the forker are inherited by its child.
+          puppet.followFork();
+          fields.spawned(puppet.pid);
+        },
+        terminal() {
+          if (plan.pty === undefined) throw new Error('a terminal checkpoint without a pty');
+          terminal = takePtyMaster(puppet.pid, plan.pty.master, proc.consoleSize);
+        },
+        'seccomp-listener'() {
+          if (plan.seccompListener === undefined || spec.linux?.seccomp === undefined) throw new Error('a seccomp-listener checkpoint without a listener');
+          sendSeccompListener(puppet.pid, plan.seccompListener, spec.linux.seccomp, state);
+        },
+        ready: () => checkReady(puppet.pid, plan, fields),
+      });
+      return { puppet, ...(terminal === undefined ? {} : { terminal }) };
+    } catch (error) {
+      if (terminal !== undefined) closeSync(terminal);
+      puppet.kill(SIGKILL);
+      puppet.reap();
+      puppet.detach();
+      throw error;
+    }
+  } finally {
+    for (const { fd } of opened) closeSync(fd);
+    if (rootFd !== undefined) closeSync(rootFd);
+  }
+}

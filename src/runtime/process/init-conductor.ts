@@ -1,0 +1,249 @@
+import { closeSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Spec, State } from '../../config/types.js';
+import { planCgroup, type CgroupPlacement, type ContainerCgroup } from '../../linux/cgroups/manager.js';
+import { inNamespacesOf, withPidNamespaceOf } from '../../linux/enter-namespaces.js';
+import { writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
+import { planInit } from '../../linux/init-plan.js';
+import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
+import { readMountInfo } from '../../linux/mountinfo.js';
+import { NAMESPACES, planNamespaces } from '../../linux/namespaces.js';
+import { makeExecFifo } from '../../linux/process/exec-fifo.js';
+import { findExecutable } from '../../linux/process/find-executable.js';
+import { ignoredAmbient } from '../../linux/process/plan-credentials.js';
+import { takePtyMaster } from '../../linux/process/pty-master.js';
+import { resolveSelinuxLabel } from '../../linux/process/selinux.js';
+import { mountIdsNow, newMountsUnder, unmountAll } from '../../linux/rootfs/host-mounts.js';
+import { verifyMasks } from '../../linux/rootfs/verify-masks.js';
+import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
+import { sendSeccompListener } from '../../linux/seccomp/send-listener.js';
+import { runHooks } from '../hooks.js';
+import { logger } from '../log.js';
+import type { CreateOptions } from '../options.js';
+import { checkReady, setLimits, walkCheckpoints } from './checkpoint-walk.js';
+import { alteredSignals, lastCapability } from './host-facts.js';
+import { assertOpen } from './preserved-fds.js';
+import { processFields } from './process-fields.js';
+import { refuseUnsupported } from './unsupported.js';
+
+/** A container whose process waits for `start` (or has failed and been cleaned up). */
+export interface LaunchedContainer {
+  readonly puppet: Puppet;
+  /** Undefined for an unprivileged caller without a delegated cgroup. */
+  readonly cgroup: CgroupPlacement | undefined;
+  readonly rootfs: string;
+  /** Mounts made in the host's mount namespace (no mount namespace of its own), deepest first. */
+  readonly hostMounts: readonly { readonly id: number; readonly path: string }[];
+  /** With process.terminal: tsrun's copy of the pty master, for --console-socket or a foreground `run`. */
+  readonly terminal?: number;
+}
+
+/** What launch needs besides the options: where the exec fifo is and how to describe state to hooks. */
+export interface LaunchContext {
+  readonly spec: Spec;
+  readonly fifoPath: string;
+  readonly systemdCgroup: boolean;
+  /** The OCI state hooks receive on stdin, for a given pid. */
+  readonly stateFor: (pid: number) => State;
+  /** Called as soon as each undo action exists, so a failure can roll back. */
+  readonly onUndo: (undo: () => void | Promise<void>) => void;
+  /** A foreground `run`: a terminal may go to tsrun's own stdio instead of a --console-socket. */
+  readonly foreground: boolean;
+}
+
+/**
+ * Plan the container's process, start it, and walk it through its
+ * checkpoints, doing from outside everything that can be done from outside
+ * and checking what the kernel shows before letting it go on.
+ */
+export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer {
+  const { spec } = ctx;
+  const proc = spec.process;
+  if (proc === undefined) throw new Error('config.json: process is required to create a container');
+  refuseUnsupported(spec);
+  const fields = processFields(spec, proc, 'init');
+  const mountLabel = resolveSelinuxLabel(hostKernel, spec.linux?.mountLabel, 'linux.mountLabel');
+  if (o.consoleSocket !== undefined && proc.terminal !== true) {
+    throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
+  }
+  if (proc.terminal === true && o.consoleSocket === undefined && !ctx.foreground) {
+    throw new Error('process.terminal: a detached container needs --console-socket to hand its terminal to (or set "terminal": false)');
+  }
+  const privileged = process.geteuid?.() === 0;
+  const cgroups = planCgroup(
+    hostKernel,
+    { id: o.id, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, systemd: ctx.systemdCgroup },
+    privileged,
+  );
+  for (const note of cgroups.ignored) logger.warn(note);
+  const namespaces = planNamespaces(spec);
+  refuseHostMountNamespace(namespaces.joins);
+  const rootfs = rootfsPath(o.bundle, spec.root?.path);
+  const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
+  const ambientIgnored = ignoredAmbient(proc);
+  if (ambientIgnored.length > 0) {
+    logger.warn(`process.capabilities.ambient: ${ambientIgnored.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
+  }
+  const listenFds = inheritedListenFds();
+  const preservedFds = o.preserveFds + listenFds;
+  assertOpen(preservedFds);
+  const processSpec = listenFds > 0 ? withListenEnv(spec, listenFds) : spec;
+
+  // Compiled before anything exists: a profile that cannot be honoured fails here.
+  const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
+  const sharesHostMounts = !namespaces.has('mount');
+  const mountsBefore = sharesHostMounts ? mountIdsNow() : undefined;
+  if (mountsBefore !== undefined) {
+    ctx.onUndo(() => {
+      unmountAll(newMountsUnder(rootfs, mountsBefore));
+    });
+  }
+  const fifoFd = makeExecFifo(ctx.fifoPath);
+  const joinFds = new Map<string, number>();
+  try {
+    // A pid namespace is joined by the parent around clone (see cloneInto); the rest by the child.
+    for (const join of namespaces.joins) {
+      if (join.type !== 'pid') joinFds.set(join.type, openSync(join.path, 'r'));
+    }
+    const pidJoin = namespaces.joins.find((j) => j.type === 'pid')?.path;
+    const channel = openChannel();
+    const plan = planInit({
+      spec: processSpec,
+      bundle: o.bundle,
+      rootfs,
+      namespaces,
+      joinFds,
+      fifoFd,
+      preservedFds,
+      channel,
+      lastCap: lastCapability(),
+      signalsToReset: alteredSignals(),
+      hostMounts: readMountInfo(),
+      noPivot: o.noPivot,
+      executable,
+      privileged,
+      ...(o.noNewKeyring ? {} : { sessionKeyring: `_ses.${o.id}` }),
+      ...(seccomp === undefined ? {} : { seccomp }),
+      ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
+      ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
+      ...(mountLabel === undefined ? {} : { mountLabel }),
+    });
+    const puppet = withPidNamespaceOf(pidJoin, () =>
+      Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), channel, plan.steps),
+    );
+    const stop = () => {
+      puppet.kill(SIGKILL);
+      puppet.reap();
+    };
+    ctx.onUndo(stop);
+    const pid = puppet.pid;
+    let cgroup: ContainerCgroup | undefined;
+    let terminal: number | undefined;
+
+    walkCheckpoints(puppet, plan.checkpoints, {
+      spawned() {
+        if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, privileged);
+        writeTimeOffsets(hostKernel, pid, spec);
+        cgroup = cgroups.create(pid);
+        if (cgroup !== undefined) {
+          const created = cgroup;
+          // A cgroup can only be removed once its processes are gone.
+          ctx.onUndo(async () => {
+            stop();
+            await created.destroy();
+          });
+          cgroups.applyLimits();
+        }
+        setLimits(pid, proc);
+        fields.spawned(pid);
+      },
+      isolated() {
+        // (prestart hooks run at `start`: config.md puts them after the start operation.)
+        runHooks('createRuntime', spec.hooks?.createRuntime, ctx.stateFor(pid));
+      },
+      mounted() {
+        if (plan.pty !== undefined) {
+          const master = takePtyMaster(pid, plan.pty.master, proc.consoleSize);
+          terminal = master;
+          ctx.onUndo(() => closeSync(master));
+        }
+        if ((spec.hooks?.createContainer ?? []).length > 0) {
+          inNamespacesOf(pid, () => runHooks('createContainer', spec.hooks?.createContainer, ctx.stateFor(pid)));
+        }
+      },
+      'seccomp-listener'() {
+        if (plan.seccompListener === undefined || spec.linux?.seccomp === undefined) throw new Error('a seccomp-listener checkpoint without a listener');
+        sendSeccompListener(pid, plan.seccompListener, spec.linux.seccomp, ctx.stateFor(pid));
+      },
+      ready() {
+        checkReady(pid, plan, fields);
+        verifyMasks(pid, spec.linux?.maskedPaths ?? []);
+      },
+    });
+    const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
+    return {
+      puppet,
+      cgroup: cgroup?.placement,
+      rootfs,
+      hostMounts: ownMounts,
+      ...(terminal === undefined ? {} : { terminal }),
+    };
+  } finally {
+    closeSync(fifoFd);
+    for (const fd of joinFds.values()) closeSync(fd);
+  }
+}
+
+/**
+ * Joining a mount namespace means setting the rootfs up in it, pivot_root
+ * included: done in the host's own namespace that would move the host's
+ * root. (A container that should share the host's mounts omits the mount
+ * namespace instead, and gets a chroot.)
+ */
+function refuseHostMountNamespace(joins: ReadonlyArray<{ type: string; path: string }>): void {
+  const mount = joins.find((j) => j.type === 'mount');
+  if (mount === undefined) return;
+  const target = statSync(mount.path);
+  for (const host of ['/proc/self/ns/mnt', '/proc/1/ns/mnt']) {
+    const own = statIfPermitted(host);
+    if (own !== undefined && own.dev === target.dev && own.ino === target.ino) {
+      throw new Error(
+        `linux.namespaces: ${mount.path} is the host's mount namespace; to share it, leave the mount namespace out of linux.namespaces`,
+      );
+    }
+  }
+}
+
+/** pid 1's namespaces may not be ours to inspect (EACCES); our own always are. */
+function statIfPermitted(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** root.path, relative to the bundle, as a real path (the chain needs it symlink-free). */
+function rootfsPath(bundle: string, path: string | undefined): string {
+  const configured = resolve(bundle, path ?? 'rootfs');
+  try {
+    return realpathSync(configured);
+  } catch (error) {
+    throw new Error(`root.path: ${configured}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; the bundle needs its root filesystem there`);
+  }
+}
+
+/** systemd socket activation: fds 3.. handed to us are handed on (as runc does). */
+function inheritedListenFds(): number {
+  const count = Number(process.env.LISTEN_FDS ?? 0);
+  const pid = process.env.LISTEN_PID;
+  if (!Number.isInteger(count) || count <= 0) return 0;
+  return pid === undefined || Number(pid) === process.pid ? count : 0;
+}
+
+function withListenEnv(spec: Spec, count: number): Spec {
+  const proc = spec.process;
+  if (proc === undefined) return spec;
+  const env = [...(proc.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${count}`, 'LISTEN_PID=1'];
+  return { ...spec, process: { ...proc, env } };
+}
