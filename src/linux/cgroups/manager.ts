@@ -39,6 +39,9 @@ export interface CgroupRequest {
  * exists and leaves nothing behind.
  */
 export interface PlannedCgroup {
+  /** Which driver planned them, and the container's directory in each hierarchy (as CgroupPlacement has them). */
+  readonly version: 1 | 2;
+  readonly dirs: Readonly<Record<string, string>>;
   /** Fields left aside on purpose, each with why: for the caller to log as warnings. */
   readonly ignored: readonly string[];
   /** The config fields only a cgroup can honour (limits that are not kernel defaults, device rules). */
@@ -92,8 +95,7 @@ export interface CgroupDriver {
 
 /** The driver for this host's layout: v2 on a cgroup2-only host, v1 on a hybrid or legacy one. */
 export function driverFor(layout: CgroupLayout): CgroupDriver {
-  // Until the v1 driver lands (issue 11), a hybrid host keeps the cgroup2-only behaviour.
-  return layout.kind === 'legacy' ? v1Driver : v2Driver;
+  return layout.kind === 'unified' ? v2Driver : v1Driver;
 }
 
 /**
@@ -110,6 +112,8 @@ export function planCgroup(
 ): Omit<PlannedCgroup, 'create'> & { create(pid: number): ContainerCgroup | undefined } {
   const planned = driverFor(layout).plan(kernel, request, layout);
   return {
+    version: planned.version,
+    dirs: planned.dirs,
     ignored: planned.ignored,
     requested: planned.requested,
     applyLimits: () => planned.applyLimits(),

@@ -141,6 +141,10 @@ function policyName(policy: number): string {
 function hint(errno: string, s: Scheduler, attr: SchedAttr): string | undefined {
   const noNice = 'CAP_SYS_NICE, which tsrun lacks here (an unprivileged tsrun has none)';
   if (errno === 'EPERM') {
+    if (isRealTime(attr.policy) && process.geteuid?.() === 0) {
+      // Root has CAP_SYS_NICE: what is missing is run time in the cpu cgroup (CONFIG_RT_GROUP_SCHED).
+      return `${s.policy} needs real-time run time in the container's cpu cgroup, and a new cgroup v1 cpu cgroup has none (cpu.rt_runtime_us 0); give it some with linux.resources.cpu.realtimeRuntime (and realtimePeriod)`;
+    }
     if (isRealTime(attr.policy)) return `${s.policy} needs ${noNice}, or an RLIMIT_RTPRIO of at least ${attr.priority} in process.rlimits`;
     if (attr.policy === POLICIES.SCHED_DEADLINE) {
       return `SCHED_DEADLINE needs ${noNice}, and a CPU affinity spanning every CPU of its scheduling domain (no process.execCPUAffinity.initial)`;

@@ -4,6 +4,7 @@ import { AT_EMPTY_PATH, AT_RECURSIVE, MS, O } from '../../../ffi/constants.js';
 import type { Mount } from '../../config/types.js';
 import { fdPath } from '../../../ffi/path-fd.js';
 import { lockedFlags, mountContaining } from '../mountinfo.js';
+import { planCgroupV1Mount } from './cgroup-v1-mount.js';
 import { makePath } from './make-path.js';
 import { labelledMountData, planMqueueLabel } from './mount-label.js';
 import { parseMountOptions } from './mount-options.js';
@@ -18,6 +19,10 @@ export function planMounts(ctx: RootfsContext): void {
 }
 
 function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
+  if (configured.type === 'cgroup' && ctx.cgroupV1Dirs !== undefined) {
+    planCgroupV1Mount(ctx, configured, field, ctx.cgroupV1Dirs);
+    return;
+  }
   const mount = sysfsFallback(ctx, configured);
   const options = parseMountOptions(mount.options);
   const isBind = mount.type === 'bind' || options.bind;
@@ -88,8 +93,9 @@ function isDirectory(source: string, field: string): boolean {
 }
 
 /**
- * On this kernel a container gets the cgroup v2 view; a v1 "cgroup" mount
- * request becomes cgroup2, as runc and crun do on a cgroup v2 host.
+ * On a cgroup v2 host a container gets the cgroup v2 view: a "cgroup" mount
+ * request becomes cgroup2, as runc and crun do there. (On a v1 host it is
+ * planned by planCgroupV1Mount.)
  */
 function filesystemType(type: string | undefined, field: string): string {
   if (type === undefined || type === '') throw new Error(`${field}.type: a non-bind mount needs a filesystem type`);

@@ -20,5 +20,10 @@ export interface RootfsContext {
   readonly hostMounts: readonly MountInfoEntry[];
   /** linux.mountLabel, checked against the loaded SELinux policy; undefined without one. */
   readonly mountLabel?: string;
+  /**
+   * On a cgroup v1 host: the container's cgroup directory in each hierarchy
+   * (the driver's plan), which a "cgroup" mount shows; undefined on cgroup v2.
+   */
+  readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
   readonly writer: ChainWriter;
 }

@@ -127,6 +127,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
       ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
       ...(mountLabel === undefined ? {} : { mountLabel }),
+      ...(cgroups.version === 1 ? { cgroupV1Dirs: cgroups.dirs } : {}),
     });
     const puppet = withPidNamespaceOf(pidJoin, () =>
       Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), channel, plan.steps),

@@ -77,6 +77,7 @@ export function rootfsHarness(
     hostMounts?: readonly MountInfoEntry[];
     owner?: { uid: number; gid: number };
     mountLabel?: string;
+    cgroupV1Dirs?: Readonly<Record<string, string>>;
   } = {},
 ): PlannerHarness {
   const fds = new FdTable([0, 1, 2]);
@@ -94,6 +95,7 @@ export function rootfsHarness(
     hostMounts: options.hostMounts ?? [],
     writer: w,
     ...(options.mountLabel === undefined ? {} : { mountLabel: options.mountLabel }),
+    ...(options.cgroupV1Dirs === undefined ? {} : { cgroupV1Dirs: options.cgroupV1Dirs }),
   };
   return { ctx, w, fds };
 }

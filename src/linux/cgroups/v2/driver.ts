@@ -26,6 +26,8 @@ export const v2Driver: CgroupDriver = {
     const devices = request.resources?.devices ?? [];
     let created: string[] = [];
     return {
+      version: 2,
+      dirs: { '': dir },
       ignored: resources.ignored,
       requested: [...(devices.length > 0 ? [DEVICES_FIELD] : []), ...requestedFields(resources.writes)],
       create(pid) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LinuxDeviceCgroup } from '../../../src/config/types.js';
-import { ACCESS, decide, effectiveDeviceRules, type DeviceRequest } from '../../../src/linux/cgroups/device-rules.js';
+import type { LinuxDeviceCgroup } from '../../../../src/config/types.js';
+import { ACCESS, decide, effectiveDeviceRules, type DeviceRequest } from '../../../../src/linux/cgroups/device-rules.js';
 
 const { MKNOD: M, READ: R, WRITE: W } = ACCESS;
 const char = (major: number, minor: number, access: number): DeviceRequest => ({ type: 'c', major, minor, access });

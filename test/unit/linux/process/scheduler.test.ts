@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeSchedAttr, encodeSchedAttr, SCHED_ATTR_SIZE } from '../../../../ffi/scheduling.js';
 import { SYS } from '../../../../ffi/syscall-numbers.js';
 import type { Scheduler } from '../../../../src/config/types.js';
@@ -114,6 +114,7 @@ describe('applyScheduler', () => {
   });
 
   it('names the capability or rlimit that EPERM stands for', () => {
+    vi.spyOn(process, 'geteuid').mockReturnValue(1000);
     const cases: Array<[Scheduler, string]> = [
       [{ policy: 'SCHED_FIFO', priority: 20 }, 'SCHED_FIFO needs CAP_SYS_NICE, which tsrun lacks here (an unprivileged tsrun has none), or an RLIMIT_RTPRIO of at least 20 in process.rlimits'],
       [{ policy: 'SCHED_OTHER', nice: -5 }, 'a negative nice value needs CAP_SYS_NICE, which tsrun lacks here (an unprivileged tsrun has none), or an RLIMIT_NICE of at least 25 in process.rlimits'],
@@ -128,6 +129,17 @@ describe('applyScheduler', () => {
       expect(() => applyScheduler(k, 42, s)).toThrow(`sched_setattr pid 42 (process.scheduler ${s.policy}): EPERM (operation not permitted): ${hint}`);
       expect(k.ops()).toEqual(['setScheduler 42']);
     }
+    vi.restoreAllMocks();
+  });
+
+  it('for root, whose CAP_SYS_NICE is not what is missing, names the real-time run time of the cpu cgroup', () => {
+    vi.spyOn(process, 'geteuid').mockReturnValue(0);
+    const k = new RecordingScheduler();
+    k.fail.set('setScheduler', 'EPERM');
+    expect(() => applyScheduler(k, 42, { policy: 'SCHED_RR', priority: 5 })).toThrow(
+      "SCHED_RR needs real-time run time in the container's cpu cgroup, and a new cgroup v1 cpu cgroup has none (cpu.rt_runtime_us 0); give it some with linux.resources.cpu.realtimeRuntime (and realtimePeriod)",
+    );
+    vi.restoreAllMocks();
   });
 
   it('explains EINVAL for SCHED_ISO, which mainline Linux lacks', () => {

@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CgroupPlacement } from '../../../../src/linux/cgroups/manager.js';
+import type { CgroupPlacement } from '../../../../../src/linux/cgroups/manager.js';
 import { fakeHost, FakeCgroupfs, THIS_HOST, type FakeHost } from './fake-host.js';
 
 // update reads /proc/self/mountinfo for the cgroup2 root: each test's host answers it.
 const fake = vi.hoisted(() => ({ files: undefined as Record<string, string> | undefined }));
 vi.mock('node:fs', async (importOriginal) => {
-  const { withReadFileOverlay } = await import('../../fakes/read-file-overlay.js');
+  const { withReadFileOverlay } = await import('../../../fakes/read-file-overlay.js');
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
-const { v1Driver } = await import('../../../../src/linux/cgroups/v1/driver.js');
+const { v1Driver } = await import('../../../../../src/linux/cgroups/v1/driver.js');
 
 afterEach(() => {
   fake.files = undefined;

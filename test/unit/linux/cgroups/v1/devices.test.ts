@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deviceLines, planDevices } from '../../../../src/linux/cgroups/v1/devices.js';
-import type { Targets } from '../../../../src/linux/cgroups/v1/resources/plan.js';
+import { deviceLines, planDevices } from '../../../../../src/linux/cgroups/v1/devices.js';
+import type { Targets } from '../../../../../src/linux/cgroups/v1/resources/plan.js';
 
 const withDevices: Targets = { v1: new Map([['devices', 'devices']]), unified: undefined };
 

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { cgroupLayout, type CgroupLayout } from '../../../../src/linux/cgroups/layout.js';
-import { parseMountInfo } from '../../../../src/linux/mountinfo.js';
-import { RecordingKernel } from '../../fakes/recording-kernel.js';
+import { cgroupLayout, type CgroupLayout } from '../../../../../src/linux/cgroups/layout.js';
+import { parseMountInfo } from '../../../../../src/linux/mountinfo.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPaused, setFreezerState } from '../../../../src/linux/cgroups/v1/freezer.js';
-import { RecordingKernel } from '../../fakes/recording-kernel.js';
+import { isPaused, setFreezerState } from '../../../../../src/linux/cgroups/v1/freezer.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/freezer/c1';
 const STATE = `${DIR}/freezer.state`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LinuxResources } from '../../../../src/config/types.js';
-import { planV1Resources, requestedFields, type Targets } from '../../../../src/linux/cgroups/v1/resources/plan.js';
+import type { LinuxResources } from '../../../../../src/config/types.js';
+import { planV1Resources, requestedFields, type Targets } from '../../../../../src/linux/cgroups/v1/resources/plan.js';
 
 /** Every v1 controller in its own hierarchy, named after it, and no cgroup2 tree. */
 const ALL_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'rdma'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blkioEntries, cpuList, readV1Stats } from '../../../../src/linux/cgroups/v1/stats.js';
-import { RecordingKernel } from '../../fakes/recording-kernel.js';
+import { blkioEntries, cpuList, readV1Stats } from '../../../../../src/linux/cgroups/v1/stats.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const dirs: Record<string, string> = {
   cpu: '/cg/cpu/c1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { writeResources } from '../../../src/linux/cgroups/v2/resources/apply-resources.js';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { writeResources } from '../../../../../src/linux/cgroups/v2/resources/apply-resources.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';
 

@@ -1,23 +1,23 @@
 import { readFileSync as realReadFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
-import { baseSpec, temporaryDir } from './fixtures.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
+import { baseSpec, temporaryDir } from '../../fixtures.js';
 
 // cgroup2.ts reads /proc/self/mountinfo and /proc/self/cgroup. Tests that need
 // a particular host put fake contents here; the others read the real files.
 const fake = vi.hoisted(() => ({ files: undefined as Record<string, string> | undefined }));
 
 vi.mock('node:fs', async (importOriginal) => {
-  const { withReadFileOverlay } = await import('../fakes/read-file-overlay.js');
+  const { withReadFileOverlay } = await import('../../../fakes/read-file-overlay.js');
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
 
-const { cgroup2Mount, cgroupDirectory, ownCgroup } = await import('../../../src/linux/cgroups/v2/cgroup2.js');
-const { systemdPath } = await import('../../../src/linux/cgroups/cgroups-path.js');
-const { removeEmpty } = await import('../../../src/linux/cgroups/cgroup-tree.js');
-const { v2Driver } = await import('../../../src/linux/cgroups/v2/driver.js');
-const { cgroupLayout } = await import('../../../src/linux/cgroups/layout.js');
+const { cgroup2Mount, cgroupDirectory, ownCgroup } = await import('../../../../../src/linux/cgroups/v2/cgroup2.js');
+const { systemdPath } = await import('../../../../../src/linux/cgroups/cgroups-path.js');
+const { removeEmpty } = await import('../../../../../src/linux/cgroups/cgroup-tree.js');
+const { v2Driver } = await import('../../../../../src/linux/cgroups/v2/driver.js');
+const { cgroupLayout } = await import('../../../../../src/linux/cgroups/layout.js');
 
 /**
  * The v2 driver's create on a host whose cgroup2 is mounted at `root`:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkMemoryAboveUsage } from '../../../src/linux/cgroups/v2/resources/check-memory-usage.js';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { checkMemoryAboveUsage } from '../../../../../src/linux/cgroups/v2/resources/check-memory-usage.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';
 const using = (bytes: number) => new RecordingKernel({ [`${DIR}/memory.current`]: `${bytes}\n` });

@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 // cgroup2.ts finds the cgroup2 mount in /proc/self/mountinfo: each test puts
 // the host it needs there.
 const fake = vi.hoisted(() => ({ files: undefined as Record<string, string> | undefined }));
 
 vi.mock('node:fs', async (importOriginal) => {
-  const { withReadFileOverlay } = await import('../fakes/read-file-overlay.js');
+  const { withReadFileOverlay } = await import('../../../fakes/read-file-overlay.js');
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
 
-const { applyResources, checkResources } = await import('../../../src/linux/cgroups/v2/cgroup2.js');
+const { applyResources, checkResources } = await import('../../../../../src/linux/cgroups/v2/cgroup2.js');
 
 afterEach(() => {
   fake.files = undefined;

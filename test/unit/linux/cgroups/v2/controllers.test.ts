@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorsOf, availableWrites, enableControllers } from '../../../src/linux/cgroups/v2/resources/controllers.js';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
-import { parseMountInfo } from '../../../src/linux/mountinfo.js';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { ancestorsOf, availableWrites, enableControllers } from '../../../../../src/linux/cgroups/v2/resources/controllers.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import { parseMountInfo } from '../../../../../src/linux/mountinfo.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
 /** This machine's kind of host: v1 hierarchies hold the controllers, cgroup2 has hugetlb only. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileDeviceProgram } from '../../../src/linux/cgroups/v2/device-program.js';
+import { compileDeviceProgram } from '../../../../../src/linux/cgroups/v2/device-program.js';
 import {
   ACCESS,
   ALL_ACCESS,
@@ -7,7 +7,7 @@ import {
   effectiveDeviceRules,
   type DeviceRequest,
   type DeviceRule,
-} from '../../../src/linux/cgroups/device-rules.js';
+} from '../../../../../src/linux/cgroups/device-rules.js';
 import { checkStructure, runDeviceProgram } from './bpf-interpreter.js';
 
 const hex = (program: Buffer) => program.toString('hex').match(/.{16}/g);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isFrozen, setFrozen } from '../../../src/linux/cgroups/v2/freezer.js';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { isFrozen, setFrozen } from '../../../../../src/linux/cgroups/v2/freezer.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';
 

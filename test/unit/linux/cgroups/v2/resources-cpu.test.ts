@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LinuxCPU } from '../../../src/config/types.js';
-import { sharesToWeight } from '../../../src/linux/cgroups/v2/resources/cpu.js';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import type { LinuxCPU } from '../../../../../src/config/types.js';
+import { sharesToWeight } from '../../../../../src/linux/cgroups/v2/resources/cpu.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 const writes = (cpu: LinuxCPU) => planResources({ cpu }).writes.map((w) => [w.file, w.value]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blkioToIoWeight } from '../../../src/linux/cgroups/v2/resources/io.js';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import { blkioToIoWeight } from '../../../../../src/linux/cgroups/v2/resources/io.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 describe('blkioToIoWeight: blkio weight (10..1000) to io.weight (1..10000), as runc and crun convert it', () => {
   it.each([

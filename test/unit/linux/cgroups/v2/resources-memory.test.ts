@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LinuxMemory } from '../../../src/config/types.js';
-import { swapMax } from '../../../src/linux/cgroups/v2/resources/memory.js';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import type { LinuxMemory } from '../../../../../src/config/types.js';
+import { swapMax } from '../../../../../src/linux/cgroups/v2/resources/memory.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 const writes = (memory: LinuxMemory) => planResources({ memory }).writes.map((w) => [w.file, w.value, w.field]);
 

@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { planResources, requestedFields } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import { planResources, requestedFields } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 describe('pids', () => {
-  it.each([
-    [100, '100'],
-    [0, '0'], // runtime-spec 1.3: 0 is a real limit (runc 1.4 writes 1, for systemd's sake)
-    [-1, 'max'],
-    [-5, 'max'],
-  ])('limit %d → pids.max %s', (limit, value) => {
-    expect(planResources({ pids: { limit } }).writes).toEqual([{ controller: 'pids', file: 'pids.max', value, field: 'linux.resources.pids.limit' }]);
+  it('a positive limit is written as it is', () => {
+    expect(planResources({ pids: { limit: 100 } }).writes).toEqual([{ controller: 'pids', file: 'pids.max', value: '100', field: 'linux.resources.pids.limit' }]);
+  });
+
+  it.each([-1, -5])('limit %d → pids.max "max", which every new cgroup has', (limit) => {
+    expect(planResources({ pids: { limit } }).writes).toEqual([
+      { controller: 'pids', file: 'pids.max', value: 'max', field: 'linux.resources.pids.limit', kernelDefault: true },
+    ]);
+  });
+
+  it('0 writes nothing, with a warning: no limit, as runc and the engines that send it mean it', () => {
+    const plan = planResources({ pids: { limit: 0 } });
+    expect(plan.writes).toEqual([]);
+    expect(plan.ignored).toEqual([expect.stringContaining('linux.resources.pids.limit: 0 is taken as no limit')]);
   });
 });
 

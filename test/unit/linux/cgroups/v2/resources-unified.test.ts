@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planResources } from '../../../src/linux/cgroups/v2/resources/plan-resources.js';
+import { planResources } from '../../../../../src/linux/cgroups/v2/resources/plan-resources.js';
 
 const plan = (unified: Record<string, string>) => planResources({ unified }).writes.map((w) => [w.controller, w.file, w.value, w.field]);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { hugePageSizeName, UNLIMITED } from '../../../src/linux/cgroups/cgroup-stats.js';
-import { readCgroupStats } from '../../../src/linux/cgroups/v2/stats.js';
-import { eventLine } from '../../../src/runtime/commands/events.js';
-import { RecordingKernel } from '../fakes/recording-kernel.js';
+import { hugePageSizeName, UNLIMITED } from '../../../../../src/linux/cgroups/cgroup-stats.js';
+import { readCgroupStats } from '../../../../../src/linux/cgroups/v2/stats.js';
+import { eventLine } from '../../../../../src/runtime/commands/events.js';
+import { RecordingKernel } from '../../../fakes/recording-kernel.js';
 
 const DIR = '/sys/fs/cgroup/c1';
 const at = (files: Record<string, string>) => new RecordingKernel(Object.fromEntries(Object.entries(files).map(([name, text]) => [`${DIR}/${name}`, text])));

@@ -1,0 +1,124 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRootfs, skipReason, tsrunBin } from './support/harness.js';
+
+// podman drives tsrun exactly as it drives runc, and each operation is run
+// with both in the same test: the engine is the judge. podman keeps its
+// state in a directory of this test's own (vfs storage: no mounts to leave
+// behind), with its default configuration but for the one setting this
+// machine kind needs (it cannot raise podman's default rlimits: no
+// CAP_SYS_RESOURCE).
+
+function whyNot(): string | undefined {
+  const reason = skipReason();
+  if (reason !== undefined) return reason;
+  if (spawnSync('podman', ['--version']).status !== 0) return 'podman is not installed (.ci/install-deps.sh installs it)';
+  return undefined;
+}
+const skip = whyNot();
+if (skip !== undefined) console.warn(`skipping the podman tests: ${skip}`);
+
+const RUNTIMES = { runc: '/usr/sbin/runc', tsrun: tsrunBin } as const;
+type Runtime = keyof typeof RUNTIMES;
+const IMAGE = 'localhost/tsrun-busybox:test';
+
+describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside runc', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  function podman(args: readonly string[], options: { timeout?: number } = {}): SpawnSyncReturns<string> {
+    return spawnSync('podman', ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', ...args], {
+      encoding: 'utf8',
+      env,
+      timeout: options.timeout ?? 60_000,
+    });
+  }
+
+  function run(runtime: Runtime, args: readonly string[]): SpawnSyncReturns<string> {
+    return podman(['run', '--rm', '--runtime', RUNTIMES[runtime], ...args]);
+  }
+
+  /** The same podman run with each runtime: what the container printed and how it exited. */
+  function both(args: readonly string[]): Record<Runtime, { status: number | null; stdout: string; stderr: string }> {
+    const result = (runtime: Runtime) => {
+      const r = run(runtime, args);
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    return { runc: result('runc'), tsrun: result('tsrun') };
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsrun-podman-'));
+    writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
+    env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
+    const tar = spawnSync('sh', ['-c', `tar -C ${exampleRootfs} -c . | podman --root ${join(dir, 'storage')} --runroot ${join(dir, 'run')} --storage-driver vfs import - ${IMAGE}`], {
+      encoding: 'utf8',
+      env,
+    });
+    if (tar.status !== 0) throw new Error(`podman import: ${tar.stderr}`);
+  });
+
+  afterAll(() => {
+    podman(['rm', '--all', '--force']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('run --rm with podman\'s default settings (pids limit included) prints the same with both', () => {
+    const r = both([IMAGE, 'echo', 'ok']);
+    expect(r.runc.stdout, r.runc.stderr).toBe('ok\n');
+    expect(r.tsrun.status, r.tsrun.stderr).toBe(0);
+    expect(r.tsrun.stdout).toBe('ok\n');
+  });
+
+  it('--memory 64m --pids-limit 50 --cpus 0.5 reach the container\'s own cgroups, as the container sees them', () => {
+    const script = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us';
+    const r = both(['--memory', '64m', '--pids-limit', '50', '--cpus', '0.5', IMAGE, 'sh', '-c', script]);
+    expect(r.runc.stdout, r.runc.stderr).toBe(`${64 * 2 ** 20}\n50\n50000\n100000\n`);
+    expect(r.tsrun.status, r.tsrun.stderr).toBe(0);
+    expect(r.tsrun.stdout).toBe(r.runc.stdout);
+  });
+
+  it('--memory is enforced: a hog is OOM-killed with both', () => {
+    const r = both(['--memory', '32m', '--memory-swap', '32m', IMAGE, 'sh', '-c', 'head -c 100m /dev/zero | tail; echo "hog=$?"']);
+    expect(r.runc.stdout, r.runc.stderr).toBe('hog=137\n');
+    expect(r.tsrun.stdout, r.tsrun.stderr).toBe('hog=137\n');
+  });
+
+  it('--pids-limit is enforced: a fork loop stops at the limit with both', () => {
+    const r = both(['--pids-limit', '5', IMAGE, 'sh', '-c', 'for i in $(seq 1 10); do sleep 5 & done']);
+    for (const runtime of ['runc', 'tsrun'] as const) {
+      expect(r[runtime].status, runtime).not.toBe(0);
+      expect(r[runtime].stderr, runtime).toMatch(/can't fork/);
+    }
+  });
+
+  it('--cpus is enforced: a busy loop gets about its share of a CPU', () => {
+    // cpuacct.usage seen from inside, over a second of wall time, in ns.
+    const script = 'while :; do :; done & a=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); sleep 1; b=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); echo $((b - a))';
+    const r = both(['--cpus', '0.2', IMAGE, 'sh', '-c', script]);
+    for (const runtime of ['runc', 'tsrun'] as const) {
+      expect(r[runtime].status, `${runtime}: ${r[runtime].stderr}`).toBe(0);
+      const used = Number(r[runtime].stdout.trim());
+      expect(used, runtime).toBeGreaterThan(0);
+      expect(used / 1e9, runtime).toBeLessThan(0.3);
+    }
+  });
+
+  it('run -d, exec, stop and rm work the same way', () => {
+    for (const runtime of ['runc', 'tsrun'] as const) {
+      const name = `tsrun-podman-${runtime}`;
+      const started = podman(['run', '-d', '--name', name, '--runtime', RUNTIMES[runtime], IMAGE, 'sleep', '1000']);
+      expect(started.status, `${runtime}: ${started.stderr}`).toBe(0);
+      const exec = podman(['exec', name, 'sh', '-c', 'echo in-$(hostname | cut -c1-3)']);
+      expect(exec.status, `${runtime}: ${exec.stderr}`).toBe(0);
+      expect(exec.stdout).toMatch(/^in-/);
+      const stopped = podman(['stop', '--time', '1', name]);
+      expect(stopped.status, `${runtime}: ${stopped.stderr}`).toBe(0);
+      const removed = podman(['rm', name]);
+      expect(removed.status, `${runtime}: ${removed.stderr}`).toBe(0);
+    }
+  });
+});
