@@ -24,4 +24,26 @@ await build({
   target: 'node20.19',
   external: ['koffi'],
   logLevel: 'warning',
+  plugins: [asciiStringWidth()],
 });
+
+/**
+ * yargs measures help text with string-width, whose import alone builds an
+ * emoji regex and an Intl.Segmenter: about 60 ms of every command's start,
+ * for help that is almost never printed (docs/STARTUP.md). tsrun's help is
+ * ASCII, where the width of a string is its length once colour codes are
+ * stripped; test/unit/cli/bundle-help.test.ts checks that every help text
+ * comes out the same as with the real string-width.
+ */
+function asciiStringWidth() {
+  return {
+    name: 'ascii-string-width',
+    setup(b) {
+      b.onResolve({ filter: /^string-width$/ }, () => ({ path: 'string-width', namespace: 'ascii' }));
+      b.onLoad({ filter: /.*/, namespace: 'ascii' }, () => ({
+        contents: 'export default (s) => typeof s === "string" ? s.replace(/\\u001b\\[[0-9;]*m/g, "").length : 0;',
+        loader: 'js',
+      }));
+    },
+  };
+}

@@ -10,9 +10,13 @@ export function formatProblem(file: string, problem: ConfigProblem): string {
   return problem.location === '' ? `${file}: ${problem.message}` : `${file}: ${problem.location}: ${problem.message}`;
 }
 
+/** How many problems the message lists; engines put it in one log line (podman parses runc's). */
+const LISTED = 5;
+
 /**
- * A config.json that tsrun cannot use. The message lists every problem found,
- * one per line, so a user can fix them all in one go.
+ * A config.json that tsrun cannot use. The message lists the first few
+ * problems, one per line, then how many more there are (all are in
+ * `problems`): short enough for an engine to pass on whole.
  */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -21,6 +25,8 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly problems: readonly ConfigProblem[],
   ) {
-    super(problems.map((problem) => formatProblem(file, problem)).join('\n'));
+    const listed = problems.slice(0, LISTED).map((problem) => formatProblem(file, problem));
+    const more = problems.length - listed.length;
+    super([...listed, ...(more > 0 ? [`${file}: and ${more} more problem${more > 1 ? 's' : ''}`] : [])].join('\n'));
   }
 }

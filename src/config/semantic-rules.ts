@@ -14,6 +14,10 @@ import type { IdMapping, LinuxNamespaceType, Spec } from './types.js';
 export type Severity = 'error' | 'warning';
 
 /** A place that breaks a rule, with what was found there when that helps. */
+const S_IFMT = 0o170000;
+/** The file type bits a device's fileMode may carry (sys/stat.h). */
+const FILE_TYPE: Readonly<Record<string, number>> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
 export interface Finding {
   location: string;
   detail?: string;
@@ -225,6 +229,15 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       entries(spec.linux?.devices, '/linux/devices')
         .filter(([device]) => device.type !== 'p' && (device.major === undefined || device.minor === undefined))
         .map(([device, at]) => ({ location: at, detail: `type "${device.type}" at ${device.path}` })),
+  },
+  {
+    path: '/linux/devices/*/fileMode',
+    severity: 'error',
+    message: 'has file type bits that are not the device\'s type (S_IFCHR 8192 for "c" and "u", S_IFBLK 24576 for "b", S_IFIFO 4096 for "p"); give the permission bits alone',
+    check: (spec) =>
+      entries(spec.linux?.devices, '/linux/devices')
+        .filter(([device]) => device.fileMode !== undefined && (device.fileMode & S_IFMT) !== 0 && (device.fileMode & S_IFMT) !== FILE_TYPE[device.type])
+        .map(([device, at]) => found(`${at}/fileMode`, device.fileMode)),
   },
   {
     path: '/linux/devices/*/path',

@@ -16,6 +16,7 @@ import { planPersonality } from './process/personality.js';
 import { planAttachTerminal, planConsole, planOpenPty } from './process/plan-terminal.js';
 import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
+import { makePath } from './rootfs/make-path.js';
 import { planMounts } from './rootfs/plan-mounts.js';
 import { planPivot } from './rootfs/plan-pivot.js';
 import type { RootfsContext } from './rootfs/rootfs-context.js';
@@ -139,6 +140,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   };
   planMounts(ctx);
   planDevices(ctx);
+  // As runc and crun: a process.cwd the image lacks is made (by the container's root, with
+  // every mount in place, so it lands on whatever covers it), before the root can turn read-only.
+  makePath(ctx, proc.cwd, false);
   const pty = proc.terminal === true ? planOpenPty(w, rootFd) : undefined;
   if (pty !== undefined && !devIsHostBind(spec)) planConsole(w, rootFd, pty.slave);
   w.checkpoint('mounted');

@@ -62,6 +62,22 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
     expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
   });
 
+  it('sets HOME from the container\'s /etc/passwd when the env has none, for the init and an exec; "/" for an unknown uid', () => {
+    const init = s.tsrun(['run', '--bundle', s.bundle('home-run', (c) => {
+      c.process.args = ['sh', '-c', 'echo "init=$HOME"'];
+    }), 'home-run']);
+    expect(init.stdout, init.stderr).toBe('init=/root\n');
+    s.running('home-init');
+    const root = s.tsrun(['exec', 'home-init', 'sh', '-c', 'echo "exec=$HOME"']);
+    expect(root.stdout).toBe('exec=/root\n');
+    const stranger = s.tsrun(['exec', '--user', '4242', 'home-init', 'sh', '-c', 'echo "exec=$HOME"']);
+    expect(stranger.stdout).toBe('exec=/\n');
+    const given = s.tsrun(['exec', '--env', 'HOME=/data', 'home-init', 'sh', '-c', 'echo "exec=$HOME"']);
+    expect(given.stdout).toBe('exec=/data\n');
+    const log = s.tsrun(['delete', '--force', 'home-init']);
+    expect(log.status, log.stderr).toBe(0);
+  });
+
   it('runs a process.json as given, and refuses an invalid one naming the file and the field', () => {
     s.running('ex-process');
     const good = join(s.dir, 'process.json');

@@ -233,6 +233,16 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(cgroup2Root(), 'badmount'))).toBe(false);
   });
 
+  it('a process.cwd the image lacks is created, as runc does', () => {
+    const r = s.tsrun(['run', '--bundle', s.bundle('newcwd', (c) => {
+      c.root.readonly = true;
+      c.process.cwd = '/srv/app/data';
+      shell(c, 'pwd; ls -ld . | cut -c1-10');
+    }), 'newcwd']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('/srv/app/data\ndrwxr-xr-x\n');
+  });
+
   it('a requested resource limit is refused until it can be enforced', () => {
     // No hierarchy of this host carries net_cls (cgroup v2 has no such controller at all).
     const bundle = s.bundle('netcls', (c) => {

@@ -33,6 +33,8 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
     return spawnSync('podman', ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', ...args], {
       encoding: 'utf8',
       env,
+      // conmon leaves a file "oom" in its working directory when a container is OOM-killed.
+      cwd: dir,
       timeout: options.timeout ?? 60_000,
     });
   }
@@ -105,6 +107,14 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
       expect(used, runtime).toBeGreaterThan(0);
       expect(used / 1e9, runtime).toBeLessThan(0.3);
     }
+  });
+
+  it('--privileged runs with every capability and the host\'s devices (their fileMode carries the file type bits)', () => {
+    const r = both(['--privileged', IMAGE, 'sh', '-c', 'grep CapEff /proc/self/status; ls -l /dev/kmsg | cut -c1']);
+    expect(r.runc.status, r.runc.stderr).toBe(0);
+    expect(r.tsrun.status, r.tsrun.stderr).toBe(0);
+    expect(r.tsrun.stdout).toBe(r.runc.stdout);
+    expect(r.tsrun.stdout).toMatch(/\nc\n$/);
   });
 
   it('run -d, exec, stop and rm work the same way', () => {

@@ -1,4 +1,18 @@
+import { readdirSync } from 'node:fs';
 import type { HostKernel } from '../../../ffi/host-kernel.js';
+
+/** runc's CPUSet stats fields (types.CPUSet), in its order: v1 reads them, v2 reports them as zeros. */
+export const CPUSET_FLAGS = [
+  'cpu_exclusive',
+  'mem_hardwall',
+  'mem_exclusive',
+  'memory_migrate',
+  'memory_spread_page',
+  'memory_spread_slab',
+  'memory_pressure',
+  'sched_load_balance',
+  'sched_relax_domain_level',
+] as const;
 
 export type Reader = Pick<HostKernel, 'readFile'>;
 
@@ -75,6 +89,17 @@ export interface CgroupStats {
  * name the kernel gives the size in hugetlb.<size>.* files (whole GB, MB or
  * KB, the largest unit the size reaches).
  */
+/** The spec's names ("2MB") of the huge page sizes this kernel has. */
+export function hugePageSizes(): string[] {
+  try {
+    return readdirSync('/sys/kernel/mm/hugepages')
+      .map(hugePageSizeName)
+      .filter((name): name is string => name !== undefined);
+  } catch {
+    return [];
+  }
+}
+
 export function hugePageSizeName(directory: string): string | undefined {
   const kb = /^hugepages-(\d+)kB$/.exec(directory)?.[1];
   if (kb === undefined) return undefined;

@@ -55,7 +55,7 @@ function isExecutable(path: string | undefined): boolean {
  * it if any, else through the rootfs, with symlinks resolved as if the
  * rootfs were "/" (an absolute link never leaves it).
  */
-function hostPath(path: string, rootfs: string, mounts: readonly Mount[], bundle: string): string | undefined {
+export function hostPath(path: string, rootfs: string, mounts: readonly Mount[], bundle: string): string | undefined {
   const resolved = resolveInRoot(rootfs, path);
   // A bind mount may cover a directory the image does not have: match it on the plain path then.
   const inside = resolved?.inside ?? posix.normalize(path);

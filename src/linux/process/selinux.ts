@@ -15,10 +15,7 @@ const CHECK_CONTEXT = '/sys/fs/selinux/context';
  */
 export function resolveSelinuxLabel(kernel: HostKernel, label: string | undefined, field: string): string | undefined {
   if (label === undefined || label === '') return undefined;
-  try {
-    kernel.readFile(ENFORCE);
-  } catch (error) {
-    if (!(error instanceof SyscallError && error.code === 'ENOENT')) throw error;
+  if (!selinuxEnabled(kernel)) {
     throw new Error(
       `${field}: SELinux is not enabled on this host (no ${ENFORCE}), so the label ${label} cannot be applied; remove the field or run on a host with SELinux`,
     );
@@ -30,6 +27,32 @@ export function resolveSelinuxLabel(kernel: HostKernel, label: string | undefine
     throw new Error(`${field}: ${label} is not a valid SELinux context in the loaded policy (the kernel refused it at ${CHECK_CONTEXT}); use a context the policy defines`);
   }
   return label;
+}
+
+/**
+ * linux.mountLabel: as resolveSelinuxLabel where SELinux is on, so an
+ * invalid label is still refused. Where the kernel does not run SELinux
+ * the label is left out with a warning, as runc and crun do: nothing on
+ * such a host is labelled at all, so no confinement is lost, while a bundle
+ * made for SELinux hosts (engines add the label by default) still runs.
+ */
+export function resolveMountLabel(kernel: HostKernel, label: string | undefined, warn: (message: string) => void): string | undefined {
+  if (label === undefined || label === '') return undefined;
+  if (!selinuxEnabled(kernel)) {
+    warn(`linux.mountLabel: SELinux is not enabled on this host (no ${ENFORCE}), so the label ${label} is not applied`);
+    return undefined;
+  }
+  return resolveSelinuxLabel(kernel, label, 'linux.mountLabel');
+}
+
+function selinuxEnabled(kernel: Pick<HostKernel, 'readFile'>): boolean {
+  try {
+    kernel.readFile(ENFORCE);
+    return true;
+  } catch (error) {
+    if (error instanceof SyscallError && error.code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 /**

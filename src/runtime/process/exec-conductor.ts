@@ -5,7 +5,8 @@ import { withPidNamespaceOf } from '../../linux/enter-namespaces.js';
 import { planJoin } from '../../linux/join-plan.js';
 import { openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
 import type { NamespaceType } from '../../linux/namespaces.js';
-import { findExecutableInProcess } from '../../linux/process/find-executable.js';
+import { findExecutableInProcess, resolveInRoot } from '../../linux/process/find-executable.js';
+import { withHome } from '../../linux/process/home-env.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
 import type { Container } from '../container/container.js';
 import { checkReady, setLimits, walkCheckpoints } from './checkpoint-walk.js';
@@ -40,7 +41,7 @@ export interface JoinOptions {
 export function joinContainer(
   container: Container,
   spec: Spec,
-  proc: Process,
+  requested: Process,
   preservedFds: number,
   state: State,
   options: JoinOptions = {},
@@ -48,6 +49,10 @@ export function joinContainer(
   const { record } = container;
   const cgroup = container.cgroup();
   const init = record.pid;
+  const proc: Process = {
+    ...requested,
+    env: withHome(requested.env ?? [], requested.user?.uid ?? 0, resolveInRoot(`/proc/${init}/root`, '/etc/passwd')?.host),
+  };
   const executable = options.executable ?? findExecutableInProcess(proc, init);
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
   assertOpen(preservedFds);

@@ -1,6 +1,6 @@
 import { closeSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Spec, State } from '../../config/types.js';
+import type { Process, Spec, State } from '../../config/types.js';
 import { planCgroup, type CgroupPlacement, type ContainerCgroup } from '../../linux/cgroups/manager.js';
 import { inNamespacesOf, withPidNamespaceOf } from '../../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
@@ -9,10 +9,11 @@ import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js'
 import { readMountInfo } from '../../linux/mountinfo.js';
 import { NAMESPACES, planNamespaces } from '../../linux/namespaces.js';
 import { makeExecFifo } from '../../linux/process/exec-fifo.js';
-import { findExecutable } from '../../linux/process/find-executable.js';
+import { findExecutable, hostPath } from '../../linux/process/find-executable.js';
+import { withHome } from '../../linux/process/home-env.js';
 import { ignoredAmbient } from '../../linux/process/plan-credentials.js';
 import { takePtyMaster } from '../../linux/process/pty-master.js';
-import { resolveSelinuxLabel } from '../../linux/process/selinux.js';
+import { resolveMountLabel } from '../../linux/process/selinux.js';
 import { mountIdsNow, newMountsUnder, unmountAll } from '../../linux/rootfs/host-mounts.js';
 import { verifyMasks } from '../../linux/rootfs/verify-masks.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
@@ -62,7 +63,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   if (proc === undefined) throw new Error('config.json: process is required to create a container');
   refuseUnsupported(spec);
   const fields = processFields(spec, proc, 'init');
-  const mountLabel = resolveSelinuxLabel(hostKernel, spec.linux?.mountLabel, 'linux.mountLabel');
+  const mountLabel = resolveMountLabel(hostKernel, spec.linux?.mountLabel, (m) => logger.warn(m));
   if (o.consoleSocket !== undefined && proc.terminal !== true) {
     throw new Error('--console-socket: process.terminal is false, so there is no terminal to send; drop the flag (as runc requires)');
   }
@@ -87,7 +88,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const listenFds = inheritedListenFds();
   const preservedFds = o.preserveFds + listenFds;
   assertOpen(preservedFds);
-  const processSpec = listenFds > 0 ? withListenEnv(spec, listenFds) : spec;
+  const processSpec: Spec = { ...spec, process: { ...proc, env: processEnv(spec, proc, listenFds, rootfs, o.bundle) } };
 
   // Compiled before anything exists: a profile that cannot be honoured fails here.
   const seccomp = spec.linux?.seccomp === undefined ? undefined : compileSeccomp(spec.linux.seccomp);
@@ -242,9 +243,9 @@ function inheritedListenFds(): number {
   return pid === undefined || Number(pid) === process.pid ? count : 0;
 }
 
-function withListenEnv(spec: Spec, count: number): Spec {
-  const proc = spec.process;
-  if (proc === undefined) return spec;
-  const env = [...(proc.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${count}`, 'LISTEN_PID=1'];
-  return { ...spec, process: { ...proc, env } };
+/** The environment the container's process execs with: LISTEN_* for handed-on fds, HOME when it has none. */
+function processEnv(spec: Spec, proc: Process, listenFds: number, rootfs: string, bundle: string): string[] {
+  const env = proc.env ?? [];
+  const listen = listenFds > 0 ? [...env.filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : env;
+  return withHome(listen, proc.user?.uid ?? 0, hostPath('/etc/passwd', rootfs, spec.mounts ?? [], bundle));
 }

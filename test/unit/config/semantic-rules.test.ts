@@ -248,6 +248,12 @@ const BROKEN: BrokenCase[] = [
     locations: ['/linux/devices/1'],
   },
   {
+    name: 'device fileMode whose file type bits are another type\'s (S_IFBLK on a char device)',
+    spec: edited((s) => void (s.linux.devices![0]!.fileMode = 0o060600)),
+    severity: 'error',
+    locations: ['/linux/devices/0/fileMode'],
+  },
+  {
     name: 'relative device path',
     spec: edited((s) => void (s.linux.devices![0]!.path = 'dev/fuse')),
     severity: 'error',
@@ -289,6 +295,7 @@ const VALID: Array<[string, Spec]> = [
     (cgroupsPath): [string, Spec] => [`cgroupsPath ${JSON.stringify(cgroupsPath)}`, edited((s) => void (s.linux.cgroupsPath = cgroupsPath))],
   ),
   ['a FIFO without device numbers', edited((s) => void s.linux.devices!.push({ type: 'p', path: '/dev/fifo' }))],
+  ['a char device fileMode with S_IFCHR, as podman --privileged sends it', edited((s) => void (s.linux.devices![0]!.fileMode = 8576))],
   ['consoleSize with a terminal', edited((s) => {
     s.process.terminal = true;
     s.process.consoleSize = { height: 25, width: 80 };

@@ -1,8 +1,8 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   allZero,
-  hugePageSizeName,
+  CPUSET_FLAGS,
+  hugePageSizes,
   keyed,
   nonZero,
   readIfPresent,
@@ -14,7 +14,6 @@ import {
   type Reader,
 } from '../cgroup-stats.js';
 import { readCgroupStats } from '../v2/stats.js';
-
 
 /** Where each controller's files are: a v1 directory, or for huge pages possibly a hybrid host's cgroup2 directory. */
 export interface StatsSources {
@@ -83,26 +82,16 @@ function perCpuModes(text: string | undefined): { kernel: bigint[]; user: bigint
   return { kernel, user };
 }
 
-// runc's field names and order (types.CPUSet); the lists come first of their kind.
-const CPUSET_COUNTERS = [
-  'mem_hardwall',
-  'mem_exclusive',
-  'memory_migrate',
-  'memory_spread_page',
-  'memory_spread_slab',
-  'memory_pressure',
-  'sched_load_balance',
-  'sched_relax_domain_level',
-] as const;
 
 function cpusetStats(file: FileReader): CgroupStats['cpuset'] {
   const cpus = cpuList(file('cpuset.cpus'));
   const mems = cpuList(file('cpuset.mems'));
   return {
+    // runc's order: the lists come first of their kind.
     ...(cpus.length === 0 ? {} : { cpus }),
     cpu_exclusive: signed(file('cpuset.cpu_exclusive')),
     ...(mems.length === 0 ? {} : { mems }),
-    ...Object.fromEntries(CPUSET_COUNTERS.map((name) => [name, signed(file(`cpuset.${name}`))])),
+    ...Object.fromEntries(CPUSET_FLAGS.slice(1).map((name) => [name, signed(file(`cpuset.${name}`))])),
   };
 }
 
@@ -227,13 +216,3 @@ function numbers(text: string | undefined): bigint[] {
     .map(BigInt);
 }
 
-/** The spec's names ("2MB") of the huge page sizes this kernel has. */
-export function hugePageSizes(): string[] {
-  try {
-    return readdirSync('/sys/kernel/mm/hugepages')
-      .map(hugePageSizeName)
-      .filter((name): name is string => name !== undefined);
-  } catch {
-    return [];
-  }
-}

@@ -1,9 +1,8 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIGKILL } from '../../../../ffi/constants.js';
 import type { HostKernel } from '../../../../ffi/host-kernel.js';
 import { SyscallError } from '../../../../ffi/syscall-error.js';
-import { hugePageSizeName } from '../cgroup-stats.js';
+import { hugePageSizes } from '../cgroup-stats.js';
 import { isMissingFile } from '../missing-file.js';
 import { makeCgroupDir, removeEmpty, removeTree, signalTree, treePids } from '../cgroup-tree.js';
 import { DEVICES_FIELD, type CgroupDriver, type CgroupPlacement, type ContainerCgroup } from '../manager.js';
@@ -106,15 +105,5 @@ function killTree(kernel: HostKernel, dir: string, warnings: string[]): void {
   } catch (error) {
     if (!(error instanceof SyscallError && isMissingFile(kernel, file, error))) throw error;
     warnings.push(...signalTree(kernel, dir, SIGKILL));
-  }
-}
-
-function hugePageSizes(): string[] {
-  try {
-    return readdirSync('/sys/kernel/mm/hugepages')
-      .map(hugePageSizeName)
-      .filter((name): name is string => name !== undefined);
-  } catch {
-    return [];
   }
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { allZero, keyed, nonZero, readIfPresent, UNLIMITED, value, type BlkioEntry, type CgroupStats, type MemoryEntry, type Psi, type PsiData, type Reader } from '../cgroup-stats.js';
+import { allZero, CPUSET_FLAGS, keyed, nonZero, readIfPresent, UNLIMITED, value, type BlkioEntry, type CgroupStats, type MemoryEntry, type Psi, type PsiData, type Reader } from '../cgroup-stats.js';
 
 /** `pageSizes` are the spec's names ("2MB"), see hugePageSizeName. */
 export function readCgroupStats(reader: Reader, dir: string, pageSizes: readonly string[]): CgroupStats {
@@ -18,20 +18,8 @@ export function readCgroupStats(reader: Reader, dir: string, pageSizes: readonly
 
 type FileReader = (name: string) => string | undefined;
 
-// runc's CPUSet stats are cgroup v1's; on v2 it reports these zeros.
-const CPUSET_ZEROS: Readonly<Record<string, bigint>> = Object.fromEntries(
-  [
-    'cpu_exclusive',
-    'mem_hardwall',
-    'mem_exclusive',
-    'memory_migrate',
-    'memory_spread_page',
-    'memory_spread_slab',
-    'memory_pressure',
-    'sched_load_balance',
-    'sched_relax_domain_level',
-  ].map((key) => [key, 0n]),
-);
+// runc's CPUSet stats are cgroup v1's; on v2 it reports them as zeros.
+const CPUSET_ZEROS: Readonly<Record<string, bigint>> = Object.fromEntries(CPUSET_FLAGS.map((key) => [key, 0n]));
 
 function cpuStats(file: FileReader): CgroupStats['cpu'] {
   const stat = keyed(file('cpu.stat'));

@@ -4,11 +4,13 @@
 //
 // "only ours refuses" marks the places where our schema deliberately follows
 // the spec's prose more closely than the official schema does; `why` quotes
-// the rule. Anything else must get the same verdict from both.
+// the rule. "only ours accepts" marks what engines send and runc takes that
+// the official schema refuses; `why` names the engine. Anything else must
+// get the same verdict from both.
 
 export const REMOVE = Symbol('remove');
 
-export type Verdict = 'both accept' | 'both refuse' | 'only ours refuses';
+export type Verdict = 'both accept' | 'both refuse' | 'only ours refuses' | 'only ours accepts';
 
 export interface Mutation {
   name: string;
@@ -105,6 +107,14 @@ export const MUTATIONS: readonly Mutation[] = [
   { name: 'no process', changes: [['/process', REMOVE]], verdict: 'both accept' },
   { name: 'unlimited memory', changes: [['/linux/resources/memory/limit', -1]], verdict: 'both accept' },
   { name: 'umask', changes: [['/process/user/umask', 18]], verdict: 'both accept' },
+
+  // Our schema takes what engines send and runc runs.
+  {
+    name: 'device fileMode with its file type bits',
+    changes: [['/linux/devices/0/fileMode', 8576]],
+    verdict: 'only ours accepts',
+    why: 'podman --privileged sends S_IFCHR | 0600 (8576) for every host device, and runc creates them',
+  },
 
   // Our schema is stricter, following the spec's prose.
   {

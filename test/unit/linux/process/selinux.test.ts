@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planInit } from '../../../../src/linux/init-plan.js';
 import { planJoin } from '../../../../src/linux/join-plan.js';
-import { resolveSelinuxLabel, verifySelinuxLabel } from '../../../../src/linux/process/selinux.js';
+import { resolveMountLabel, resolveSelinuxLabel, verifySelinuxLabel } from '../../../../src/linux/process/selinux.js';
 import { planFinish } from '../../../../src/linux/rootfs/plan-finish.js';
 import { planMounts } from '../../../../src/linux/rootfs/plan-mounts.js';
 import { RecordingKernel } from '../../fakes/recording-kernel.js';
@@ -37,6 +37,24 @@ describe('resolveSelinuxLabel', () => {
     expect(() => resolveSelinuxLabel(new RecordingKernel(), LABEL, field)).toThrow(
       `process.selinuxLabel: SELinux is not enabled on this host (no /sys/fs/selinux/enforce), so the label ${LABEL} cannot be applied; remove the field or run on a host with SELinux`,
     );
+  });
+});
+
+describe('resolveMountLabel', () => {
+  it('leaves linux.mountLabel out with a warning where the kernel does not run SELinux, as runc does', () => {
+    const warnings: string[] = [];
+    expect(resolveMountLabel(new RecordingKernel(), LABEL, (m) => warnings.push(m))).toBeUndefined();
+    expect(warnings).toEqual([`linux.mountLabel: SELinux is not enabled on this host (no /sys/fs/selinux/enforce), so the label ${LABEL} is not applied`]);
+  });
+
+  it('still checks it against the policy where SELinux runs, and refuses an invalid one', () => {
+    const warnings: string[] = [];
+    const kernel = new RecordingKernel({ '/sys/fs/selinux/enforce': '1' });
+    expect(resolveMountLabel(kernel, LABEL, (m) => warnings.push(m))).toBe(LABEL);
+    expect(kernel.callsTo('writeFile')).toEqual([{ op: 'writeFile', path: '/sys/fs/selinux/context', data: LABEL, field: 'linux.mountLabel' }]);
+    const refusing = new RecordingKernel({ '/sys/fs/selinux/enforce': '1' }).failOn('writeFile', 'EINVAL');
+    expect(() => resolveMountLabel(refusing, 'nope', () => {})).toThrow('linux.mountLabel: nope is not a valid SELinux context');
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -1,33 +1,16 @@
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { HostKernel } from '../../../../../ffi/host-kernel.js';
-import { SyscallError } from '../../../../../ffi/syscall-error.js';
-import { isMissingFile } from '../../missing-file.js';
+import { writeCgroupFile } from '../../cgroup-file.js';
 import type { CgroupWrite } from '../../v2/resources/cgroup-write.js';
 
 type Kernel = Pick<HostKernel, 'writeFile' | 'readFile'>;
 
 /**
- * Make one planned write in a cgroup v1 directory. A failure names the
- * value, the file, the errno, the config field and what to do; a file the
- * cgroup lacks is reported as ENOENT whatever errno cgroupfs chose (see
- * missing-file.ts), after trying the write's fallback.
+ * Make one planned write in a cgroup v1 directory, with hints that know
+ * v1's files (see cgroup-file.ts).
  */
 export function writeV1(kernel: Kernel, dir: string, w: CgroupWrite): void {
-  const path = join(dir, w.file);
-  try {
-    kernel.writeFile(path, w.value, w.field);
-  } catch (error) {
-    if (!(error instanceof SyscallError)) throw error;
-    const code = isMissingFile(kernel, path, error) ? 'ENOENT' : error.code;
-    if (code === 'ENOENT' && w.fallback !== undefined) {
-      writeV1(kernel, dir, w.fallback);
-      return;
-    }
-    if (w.tolerate?.includes(code) === true) return;
-    const errno = code === error.code ? error.errno : constants.errno.ENOENT;
-    throw new SyscallError('write', errno, `${JSON.stringify(w.value)} to ${path} (${w.field})`, hint(kernel, dir, code, w));
-  }
+  writeCgroupFile(kernel, dir, w, (code, write) => hint(kernel, dir, code, write));
 }
 
 function hint(kernel: Kernel, dir: string, code: string, w: CgroupWrite): string {

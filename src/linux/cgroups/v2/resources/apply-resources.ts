@@ -1,8 +1,5 @@
-import { constants } from 'node:os';
-import { join } from 'node:path';
 import type { HostKernel } from '../../../../../ffi/host-kernel.js';
-import { SyscallError } from '../../../../../ffi/syscall-error.js';
-import { isMissingFile } from '../../missing-file.js';
+import { writeCgroupFile } from '../../cgroup-file.js';
 import type { CgroupWrite } from './cgroup-write.js';
 
 /**
@@ -13,24 +10,7 @@ import type { CgroupWrite } from './cgroup-write.js';
  * whatever errno the kernel chose (see missing-file.ts).
  */
 export function writeResources(kernel: Pick<HostKernel, 'writeFile' | 'readFile'>, cgroupDir: string, writes: readonly CgroupWrite[]): void {
-  for (const w of writes) writeOne(kernel, cgroupDir, w);
-}
-
-function writeOne(kernel: Pick<HostKernel, 'writeFile' | 'readFile'>, cgroupDir: string, w: CgroupWrite): void {
-  const path = join(cgroupDir, w.file);
-  try {
-    kernel.writeFile(path, w.value, w.field);
-  } catch (error) {
-    if (!(error instanceof SyscallError)) throw error;
-    const code = isMissingFile(kernel, path, error) ? 'ENOENT' : error.code;
-    if (code === 'ENOENT' && w.fallback !== undefined) {
-      writeOne(kernel, cgroupDir, w.fallback);
-      return;
-    }
-    if (w.tolerate?.includes(code) === true) return;
-    const errno = code === error.code ? error.errno : constants.errno.ENOENT;
-    throw new SyscallError('write', errno, `${JSON.stringify(w.value)} to ${path} (${w.field})`, writeHint(code, w));
-  }
+  for (const w of writes) writeCgroupFile(kernel, cgroupDir, w, writeHint);
 }
 
 function writeHint(code: string, w: CgroupWrite): string {
