@@ -121,3 +121,16 @@ export const TIOC = {
   /** Open the pty's slave from the master, without a path (Linux 4.13). */
   GPTPEER: 0x5441,
 } as const;
+
+/** Bringing an interface up the way ifconfig does: ioctl(SIOCSIFFLAGS) on any socket (linux/sockios.h, linux/if.h). */
+export const NET = {
+  AF_INET: 2,
+  SOCK_DGRAM: 2,
+  SOCK_CLOEXEC: 0o2000000,
+  SIOCSIFFLAGS: 0x8914,
+  /** struct ifreq: the name (IFNAMSIZ 16 bytes), then the flags (a short) in the union. */
+  IFREQ_SIZE: 40,
+  IFREQ_FLAGS_OFFSET: 16,
+  IFF_UP: 0x1,
+  IFF_LOOPBACK: 0x8,
+} as const;

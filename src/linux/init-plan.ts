@@ -2,6 +2,7 @@ import { CLONE, MS, O, PR, SIGKILL } from '../../ffi/constants.js';
 import type { Spec } from '../config/types.js';
 import { ChainWriter } from './chain-writer.js';
 import { FdTable, preservedRange } from './fd-table.js';
+import { planLoopbackUp } from './loopback.js';
 import { checkpointsOf, INIT_CHECKPOINTS, type InitCheckpoint } from './checkpoints.js';
 import type { ChainInput, PlannedChain } from './planned-chain.js';
 import type { MountInfoEntry } from './mountinfo.js';
@@ -113,6 +114,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     // Created only now, so that its root is the container's own cgroup.
     w.check('unshare(CLONE_NEWCGROUP)', 'unshare', [CLONE.NEWCGROUP]);
   }
+  if (input.namespaces.has('network') && !input.joinFds.has('network')) planLoopbackUp(w);
   w.call('umask', [0]);
   if (!hostMountNamespace) {
     w.check('make / a recursive slave of the host', 'mount', [null, '/', null, MS.SLAVE | MS.REC, null]);

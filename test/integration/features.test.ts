@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,18 @@ describe.skipIf(skip !== undefined)('config features, checked from inside and ou
     expect(r.status, r.stderr).toBe(0);
     return r.stdout;
   }
+
+  it('a new network namespace has lo up, as under runc: 127.0.0.1 answers', () => {
+    const bundle = s.bundle('lo-up', (c) => {
+      // busybox nc listens on 127.0.0.1 and a second nc connects to it: it fails while lo is down.
+      shell(c, 'cat /sys/class/net/lo/flags; (nc -l -p 4242 > /dev/null &); sleep 0.2; echo hi | nc -w 1 127.0.0.1 4242 && echo connected');
+    });
+    const tsrun = s.tsrun(['run', '--bundle', bundle, 'lo-up']);
+    expect(tsrun.status, tsrun.stderr).toBe(0);
+    const runc = spawnSync('runc', ['--root', join(s.dir, 'runc-state'), 'run', '--bundle', bundle, 'lo-up-runc'], { encoding: 'utf8', timeout: 30_000 });
+    expect(runc.stdout, runc.stderr).toBe('0x9\nconnected\n');
+    expect(tsrun.stdout).toBe(runc.stdout);
+  });
 
   it('sets domainname, sysctl (in the container network namespace) and oom_score_adj', () => {
     const out = runOk('ident', (c) => {

@@ -283,6 +283,23 @@ describe('planInit', () => {
     expect(unshare).toBeGreaterThan(lineIndex(lines, /^close_range/));
   });
 
+  it('brings lo up in a new network namespace, before "isolated"; not in one joined by path, nor without one', () => {
+    const ifreq = (lines: string[]) => lines.filter((l) => l.startsWith('socket(') || l.startsWith('ioctl('));
+    const { lines, steps } = plan(fullSpec());
+    const up = ifreq(lines);
+    expect(up).toHaveLength(2);
+    expect(up[0]).toMatch(/^socket\(2, 524290, 0\) \?report$/);
+    expect(lines.indexOf(up[1] as string)).toBeLessThan(lines.indexOf('checkpoint isolated'));
+    const ioctl = steps.find((step) => step.kind === 'call' && step.fn === 'ioctl');
+    expect(ioctl?.kind === 'call' && ioctl.args[1]).toBe(0x8914);
+    const request = ioctl?.kind === 'call' ? (ioctl.args[2] as Uint8Array) : new Uint8Array();
+    expect(new TextDecoder().decode(request.subarray(0, 3))).toBe('lo\0');
+    expect(new DataView(request.buffer).getUint16(16, true)).toBe(0x9);
+    const joined = baseSpec({ linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/n' }] } });
+    expect(ifreq(plan(joined, { joinFds: new Map([['network', 23]]) }).lines)).toEqual([]);
+    expect(ifreq(plan(baseSpec({ linux: { namespaces: [{ type: 'mount' }] } })).lines)).toEqual([]);
+  });
+
   it('joins namespaces given by path with setns after "spawned", closing each fd, and unshares none of them', () => {
     const spec = baseSpec({
       linux: { namespaces: [{ type: 'mount' }, { type: 'time', path: '/t' }, { type: 'cgroup', path: '/c' }, { type: 'network', path: '/n' }] },

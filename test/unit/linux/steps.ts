@@ -217,6 +217,7 @@ const FD_ARGS: Record<string, readonly number[]> = {
   openat: [0],
   openat2: [0],
   mount_setattr: [0],
+  ioctl: [0],
 };
 
 const PROC_FD = /^\/proc\/self\/fd\/(\d+)$/;
@@ -293,6 +294,10 @@ export function replayFds(steps: readonly ChainStep[], inherited: ReadonlyMap<nu
     } else if (name === 'open') {
       const fd = lowestFree();
       table.set(fd, String(args[0]));
+      opened.set(i, fd);
+    } else if (name === 'socket') {
+      const fd = lowestFree();
+      table.set(fd, `socket(${args.join(', ')})`);
       opened.set(i, fd);
     } else if (name === 'openat' || name === 'openat2') {
       const fd = lowestFree();
