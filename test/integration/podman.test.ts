@@ -117,6 +117,14 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
     expect(r.tsrun.stdout).toMatch(/\nc\n$/);
   });
 
+  it('a command that is missing, or not executable, exits 127 or 126 with both (podman reads the runtime\'s words)', () => {
+    for (const [command, code] of [['nosuchcmd', 127], ['/nosuch', 127], ['/etc/passwd', 126]] as const) {
+      const r = both([IMAGE, command]);
+      expect(r.runc.status, `runc ${command}`).toBe(code);
+      expect(r.tsrun.status, `tsrun ${command}: ${r.tsrun.stderr}`).toBe(code);
+    }
+  });
+
   it('run -d, exec, stop and rm work the same way', () => {
     for (const runtime of ['runc', 'tsrun'] as const) {
       const name = `tsrun-podman-${runtime}`;

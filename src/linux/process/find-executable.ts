@@ -1,4 +1,4 @@
-import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import type { Mount, Process } from '../../config/types.js';
 
@@ -27,9 +27,10 @@ function lookUp(proc: Process, hostPathOf: (path: string) => string | undefined)
   if (name === undefined || name === '') throw new Error('process.args: the container needs a command (args[0])');
   if (name.includes('/')) {
     const path = posix.resolve(proc.cwd ?? '/', name);
-    if (!isExecutable(hostPathOf(path))) {
-      throw new Error(`process.args[0]: exec: "${name}": no such executable file in the container (${path})`);
-    }
+    const host = hostPathOf(path);
+    // runc's words: engines read them to choose their exit code (127 not found, 126 not executable).
+    if (host === undefined || !existsSync(host)) throw new Error(`process.args[0]: exec: "${name}": stat ${path}: no such file or directory`);
+    if (!isExecutable(host)) throw new Error(`process.args[0]: exec: "${name}": permission denied`);
     return path;
   }
   const envPath = (proc.env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;

@@ -38,15 +38,22 @@ describe('findExecutable', () => {
   it('does not follow a link to a host file that the rootfs lacks', () => {
     const b = bundle();
     expect(() => find(b, ['hostbin'], ['PATH=/usr/bin'])).toThrow('executable file not found in $PATH');
-    expect(() => find(b, ['/usr/bin/hostbin'])).toThrow(/no such executable file in the container/);
+    expect(() => find(b, ['/usr/bin/hostbin'])).toThrow('exec: "/usr/bin/hostbin": stat /usr/bin/hostbin: no such file or directory');
   });
 
   it('cannot climb out of the rootfs with ".." (in a link or in args[0])', () => {
     const b = bundle();
     expect(() => find(b, ['upbin'], ['PATH=/usr/bin'])).toThrow('executable file not found in $PATH');
-    expect(() => find(b, [`../../../../../..${process.execPath}`])).toThrow(/no such executable file in the container/);
+    expect(() => find(b, [`../../../../../..${process.execPath}`])).toThrow(/: no such file or directory$/);
     // ".." at the top stays at the top of the rootfs.
     expect(find(b, ['../../../bin/sh'])).toBe('/bin/sh');
+  });
+
+  it('names a path that is there but cannot be executed "permission denied", as runc does (engines exit 126 on it, 127 on a missing one)', () => {
+    const b = bundle();
+    expect(() => find(b, ['/c/prog'])).toThrow('process.args[0]: exec: "/c/prog": permission denied');
+    expect(() => find(b, ['/d/prog'])).toThrow('process.args[0]: exec: "/d/prog": permission denied');
+    expect(() => find(b, ['/nosuch'])).toThrow('process.args[0]: exec: "/nosuch": stat /nosuch: no such file or directory');
   });
 
   it('searches PATH in order', () => {
@@ -95,7 +102,7 @@ describe('findExecutable', () => {
       { destination: '/opt/tools', source: join(b.dir, 'one'), type: 'none', options: ['rbind', 'ro'] },
     ];
     expect(find(b, ['/opt/tools/bin/hello'], [], { mounts })).toBe('/opt/tools/bin/hello');
-    expect(() => find(b, ['/opt/tools/bin/hello'], [], { mounts: [...mounts].reverse() })).toThrow(/no such executable/);
+    expect(() => find(b, ['/opt/tools/bin/hello'], [], { mounts: [...mounts].reverse() })).toThrow('exec: "/opt/tools/bin/hello": permission denied');
   });
 
   // A bind mount onto a directory the image does not have (mounts create
