@@ -2,6 +2,7 @@ import type { ChainChannel } from '../../ffi/call-chain.js';
 import type { ChainStep } from '../../ffi/chain-step.js';
 import type { Checkpoint } from './checkpoints.js';
 import type { AppArmorExec } from './process/apparmor.js';
+import type { StartProgram } from './process/find-executable.js';
 import type { ExpectedCredentials } from './process/plan-credentials.js';
 import type { PlannedPty } from './process/plan-terminal.js';
 import type { CompiledSeccomp } from './seccomp/compile-profile.js';
@@ -14,8 +15,8 @@ export interface ChainInput {
   readonly lastCap: number;
   /** Signals whose disposition Node changed, to reset before execve. */
   readonly signalsToReset: readonly number[];
-  /** The executable, resolved inside the container, absolute. */
-  readonly executable: string;
+  /** The executable, resolved inside the container (absolute), or why there is none. */
+  readonly executable: StartProgram;
   /** linux.seccomp, compiled by the parent; undefined without a profile. */
   readonly seccomp?: CompiledSeccomp;
   /** process.apparmorProfile, checked by the parent; undefined without one. */

@@ -198,15 +198,25 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(cgroup2Root(), 'broken'))).toBe(false);
   });
 
-  it('a missing executable is a create error naming it, leaving nothing behind', () => {
-    const bundle = s.bundle('noexec', (c) => {
+  it('a missing or non-executable command is reported when start runs it, as a shell would: its reason on stderr, exit 127 or 126', () => {
+    // The runtime-spec applies process.args at start (docs/process.md): create succeeds.
+    const missing = s.bundle('noexec', (c) => {
       c.process.args = ['no-such-binary'];
     });
-    const r = s.tsrun(['create', '--bundle', bundle, 'noexec']);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/no-such-binary.*not found in \$PATH/);
+    const created = s.tsrun(['create', '--bundle', missing, 'noexec']);
+    expect(created.status, created.stderr).toBe(0);
+    expect(JSON.parse(s.tsrun(['state', 'noexec']).stdout).status).toBe('created');
+    expect(s.tsrun(['delete', '--force', 'noexec']).status).toBe(0);
+    const r = s.tsrun(['run', '--bundle', missing, 'noexec']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toContain('tsrun: process.args[0]: exec: "no-such-binary": executable file not found in $PATH');
+    const denied = s.tsrun(['run', '--bundle', s.bundle('denied', (c) => {
+      c.process.args = ['/etc/passwd'];
+    }), 'denied']);
+    expect(denied.status).toBe(126);
+    expect(denied.stderr).toContain('tsrun: process.args[0]: exec: "/etc/passwd": permission denied');
     expect(existsSync(join(s.root, 'noexec'))).toBe(false);
-    expect(existsSync(join(cgroup2Root(), 'noexec'))).toBe(false);
+    expect(existsSync(join(s.root, 'denied'))).toBe(false);
   });
 
   const runsAppArmor = existsSync('/sys/kernel/security/apparmor');

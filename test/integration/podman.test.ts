@@ -117,11 +117,13 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
     expect(r.tsrun.stdout).toMatch(/\nc\n$/);
   });
 
-  it('a command that is missing, or not executable, exits 127 or 126 with both (podman reads the runtime\'s words)', () => {
+  it('a command that is missing, or not executable, exits 127 or 126 with both, and says so in runc\'s words', () => {
+    // runc fails create; tsrun's process says it at start (docs/process.md): podman exits the same.
     for (const [command, code] of [['nosuchcmd', 127], ['/nosuch', 127], ['/etc/passwd', 126]] as const) {
       const r = both([IMAGE, command]);
       expect(r.runc.status, `runc ${command}`).toBe(code);
       expect(r.tsrun.status, `tsrun ${command}: ${r.tsrun.stderr}`).toBe(code);
+      for (const runtime of ['runc', 'tsrun'] as const) expect(r[runtime].stderr, runtime).toContain(`exec: "${command}": `);
     }
   });
 

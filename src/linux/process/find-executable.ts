@@ -5,13 +5,44 @@ import type { Mount, Process } from '../../config/types.js';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
+ * process.args[0] could not be found, or is not executable, in runc's words
+ * (engines read them to choose their exit code), and the exit status a shell
+ * gives that failure: 127 not found, 126 not executable.
+ */
+export class MissingExecutableError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 126 | 127,
+  ) {
+    super(message);
+  }
+}
+
+/** What an init execs at `start`: its program, or the failure to report then. */
+export type StartProgram = { readonly path: string } | { readonly missing: MissingExecutableError };
+
+/**
  * Resolve process.args[0] the way execvp would inside the container, but
- * from the host and before the container exists, so that a missing binary
- * is a `create` error (as with runc) rather than a silent exit 127 later.
- * The chain needs the answer before clone(2): it is baked into its steps.
+ * from the host and before the container exists: the chain needs the answer
+ * before clone(2), baked into its steps. Throws MissingExecutableError.
  */
 export function findExecutable(proc: Process, rootfs: string, mounts: readonly Mount[], bundle: string): string {
   return lookUp(proc, (path) => hostPath(path, rootfs, mounts, bundle));
+}
+
+/**
+ * The init's program. A missing one is not a `create` error: the
+ * runtime-spec applies process.args at `start`, not before (docs/process.md,
+ * "A missing executable"), so the process reports it then and exits as a
+ * shell would.
+ */
+export function findStartProgram(proc: Process, rootfs: string, mounts: readonly Mount[], bundle: string): StartProgram {
+  try {
+    return { path: findExecutable(proc, rootfs, mounts, bundle) };
+  } catch (error) {
+    if (error instanceof MissingExecutableError) return { missing: error };
+    throw error;
+  }
 }
 
 /**
@@ -28,9 +59,10 @@ function lookUp(proc: Process, hostPathOf: (path: string) => string | undefined)
   if (name.includes('/')) {
     const path = posix.resolve(proc.cwd ?? '/', name);
     const host = hostPathOf(path);
-    // runc's words: engines read them to choose their exit code (127 not found, 126 not executable).
-    if (host === undefined || !existsSync(host)) throw new Error(`process.args[0]: exec: "${name}": stat ${path}: no such file or directory`);
-    if (!isExecutable(host)) throw new Error(`process.args[0]: exec: "${name}": permission denied`);
+    if (host === undefined || !existsSync(host)) {
+      throw new MissingExecutableError(`process.args[0]: exec: "${name}": stat ${path}: no such file or directory`, 127);
+    }
+    if (!isExecutable(host)) throw new MissingExecutableError(`process.args[0]: exec: "${name}": permission denied`, 126);
     return path;
   }
   const envPath = (proc.env ?? []).find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
@@ -38,7 +70,7 @@ function lookUp(proc: Process, hostPathOf: (path: string) => string | undefined)
     const candidate = posix.join(posix.resolve('/', proc.cwd ?? '/', dir === '' ? '.' : dir), name);
     if (isExecutable(hostPathOf(candidate))) return candidate;
   }
-  throw new Error(`process.args[0]: exec: "${name}": executable file not found in $PATH (${envPath})`);
+  throw new MissingExecutableError(`process.args[0]: exec: "${name}": executable file not found in $PATH (${envPath})`, 127);
 }
 
 function isExecutable(path: string | undefined): boolean {

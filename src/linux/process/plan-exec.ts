@@ -5,13 +5,14 @@ import type { ChainWriter } from '../chain-writer.js';
 import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
 import { SECCOMP_SET_MODE_FILTER } from '../seccomp/plan-seccomp.js';
 import type { FdTable } from '../fd-table.js';
+import type { StartProgram } from './find-executable.js';
 
 const SIGPIPE = 13;
 const SIG_IGN = 1;
 
 export interface ExecPlan {
-  /** Absolute path of the executable inside the container. */
-  readonly path: string;
+  /** The executable inside the container (absolute), or the failure to report instead. */
+  readonly program: StartProgram;
   readonly args: readonly string[];
   readonly env: readonly string[];
   /** fds 3 .. 3+n-1 that the container keeps (--preserve-fds and LISTEN_FDS). */
@@ -44,6 +45,10 @@ export interface StartGate {
  * the fifo is the first byte of the executable's path: if the wait fails,
  * the path stays empty and execve fails with ENOENT instead of starting
  * the container early.
+ *
+ * Without an executable (args[0] is missing or not executable) the chain
+ * ends, after the wait, in what a shell does: the reason on stderr and exit
+ * status 127 or 126.
  */
 export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   // Inherited fds were closed at the start of the chain, and every fd the
@@ -64,10 +69,11 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   // chain). From here it must outlive `tsrun create` and wait for `start`.
   w.call('prctl', [PR.SET_PDEATHSIG, 0, 0, 0, 0]);
 
-  if (!plan.path.startsWith('/')) throw new Error(`the executable path ${plan.path} must be absolute here`);
+  const executable = 'path' in plan.program ? plan.program.path : undefined;
+  if (executable !== undefined && !executable.startsWith('/')) throw new Error(`the executable path ${executable} must be absolute here`);
   // guard[0] is scratch for the seccomp guard below; the path starts at guard[1].
   const gate = plan.startGate;
-  const guard = new ChainBuffer(Buffer.from(`\0${gate === undefined ? '/' : '\0'}${plan.path.slice(1)}\0`));
+  const guard = new ChainBuffer(Buffer.from(`\0${gate === undefined ? '/' : '\0'}${(executable ?? '/').slice(1)}\0`));
   const path = guard.at(1);
   if (gate !== undefined) {
     // Reopen the fifo for reading through the host's procfs (not whatever
@@ -79,11 +85,18 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
     w.call('close', [gate.fifoFd]);
     w.call('close', [gate.procFdDir]);
   }
+  if ('missing' in plan.program) {
+    const { message, exitCode } = plan.program.missing;
+    const line = `tsrun: ${message}\n`;
+    w.call('write', [2, line, Buffer.byteLength(line)]);
+    w.call('syscall', [SYS.exit_group, exitCode]);
+    return;
+  }
   if (plan.lateSeccomp !== undefined) lateSeccomp(plan.lateSeccomp, guard, w);
   w.call('execve', [path, plan.args, plan.env]);
   // Still here: execve failed. Report it even if nobody listens any more.
   w.call('signal', [SIGPIPE, SIG_IGN]);
-  w.reportErrno(`execve ${plan.path}`);
+  w.reportErrno(`execve ${executable}`);
   w.call('syscall', [SYS.exit_group, 127]);
 }
 

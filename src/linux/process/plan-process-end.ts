@@ -3,6 +3,7 @@ import type { ChainWriter } from '../chain-writer.js';
 import type { FdTable } from '../fd-table.js';
 import type { CompiledSeccomp } from '../seccomp/compile-profile.js';
 import { planSeccompEarly, seccompPlacement, type SeccompListener } from '../seccomp/plan-seccomp.js';
+import type { StartProgram } from './find-executable.js';
 import { planCredentials, type ExpectedCredentials } from './plan-credentials.js';
 import { planExec, type StartGate } from './plan-exec.js';
 
@@ -12,8 +13,8 @@ export interface ProcessEnd {
   readonly seccomp?: CompiledSeccomp;
   readonly lastCap: number;
   readonly setgroupsAllowed: boolean;
-  /** The executable, resolved inside the container, absolute. */
-  readonly executable: string;
+  /** The executable, resolved inside the container (absolute), or why there is none. */
+  readonly executable: StartProgram;
   readonly preservedFds: number;
   readonly signalsToReset: readonly number[];
   /** An init waits for `tsrun start` here; an exec'd process does not. */
@@ -38,7 +39,7 @@ export function planProcessEnd(end: ProcessEnd, w: ChainWriter, fds: FdTable): P
   if (placement === 'after-credentials' && seccomp !== undefined) seccompListener = planSeccompEarly(seccomp, w);
   planExec(
     {
-      path: end.executable,
+      program: end.executable,
       args: proc.args ?? [],
       env: proc.env ?? [],
       preservedFds: end.preservedFds,

@@ -80,7 +80,7 @@ export function joinContainer(
       channel,
       lastCap: lastCapability(),
       signalsToReset: alteredSignals(),
-      executable,
+      executable: { path: executable },
       setgroupsAllowed,
       sessionKeyring: `_ses.${record.id}`,
       ...(spec.linux?.personality === undefined ? {} : { personality: spec.linux.personality }),

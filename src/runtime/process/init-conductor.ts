@@ -9,7 +9,7 @@ import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js'
 import { readMountInfo } from '../../linux/mountinfo.js';
 import { NAMESPACES, planNamespaces } from '../../linux/namespaces.js';
 import { makeExecFifo } from '../../linux/process/exec-fifo.js';
-import { findExecutable, hostPath } from '../../linux/process/find-executable.js';
+import { findStartProgram, hostPath } from '../../linux/process/find-executable.js';
 import { withHome } from '../../linux/process/home-env.js';
 import { ignoredAmbient } from '../../linux/process/plan-credentials.js';
 import { takePtyMaster } from '../../linux/process/pty-master.js';
@@ -80,7 +80,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const namespaces = planNamespaces(spec);
   refuseHostMountNamespace(namespaces.joins);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
-  const executable = findExecutable(proc, rootfs, spec.mounts ?? [], o.bundle);
+  const executable = findStartProgram(proc, rootfs, spec.mounts ?? [], o.bundle);
   const ambientIgnored = ignoredAmbient(proc);
   if (ambientIgnored.length > 0) {
     logger.warn(`process.capabilities.ambient: ${ambientIgnored.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);

@@ -147,7 +147,7 @@ export function initInput(spec: Spec, overrides: Partial<InitPlanInput> = {}): I
     signalsToReset: [],
     hostMounts: [],
     noPivot: false,
-    executable: '/bin/sh',
+    executable: { path: '/bin/sh' },
     privileged: true,
     ...overrides,
   };
@@ -177,7 +177,7 @@ export function joinInput(overrides: Partial<JoinPlanInput> = {}): JoinPlanInput
     channel: CHANNEL,
     lastCap: 40,
     signalsToReset: [],
-    executable: '/bin/sh',
+    executable: { path: '/bin/sh' },
     setgroupsAllowed: true,
     sessionKeyring: '_ses.c1',
     ...overrides,

@@ -411,7 +411,7 @@ describe('planInit', () => {
 
   it('execs the resolved executable with process.args and process.env, and returns the expected credentials', () => {
     const spec = fullSpec();
-    const { lines, credentials } = plan(spec, { executable: '/usr/bin/env' });
+    const { lines, credentials } = plan(spec, { executable: { path: '/usr/bin/env' } });
     expect(lines).toContain('execve(&buf"\\u0000\\u0000usr/bin/env\\u0000"+1, ["/bin/sh", "-c", "true"], ["PATH=/bin"])');
     expect(credentials).toMatchObject({ uid: 1000, gid: 1000, groups: [], noNewPrivileges: false });
   });

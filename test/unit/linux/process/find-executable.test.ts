@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Mount, Process } from '../../../../src/config/types.js';
-import { findExecutable, resolveInRoot } from '../../../../src/linux/process/find-executable.js';
+import { findExecutable, findStartProgram, resolveInRoot } from '../../../../src/linux/process/find-executable.js';
 import { layout, temporaryDir } from '../fixtures.js';
 
 const SCRIPT = '#!/bin/sh\n';
@@ -54,6 +54,18 @@ describe('findExecutable', () => {
     expect(() => find(b, ['/c/prog'])).toThrow('process.args[0]: exec: "/c/prog": permission denied');
     expect(() => find(b, ['/d/prog'])).toThrow('process.args[0]: exec: "/d/prog": permission denied');
     expect(() => find(b, ['/nosuch'])).toThrow('process.args[0]: exec: "/nosuch": stat /nosuch: no such file or directory');
+  });
+
+  it('gives an init a program to exec, or the failure and its shell exit status (127 missing, 126 not executable) for start to report', () => {
+    const b = bundle();
+    const start = (args: string[], env: string[] = []) => findStartProgram({ cwd: '/', args, env }, b.rootfs, [], b.dir);
+    expect(start(['sh'], ['PATH=/bin'])).toEqual({ path: '/bin/sh' });
+    const missing = start(['nosuch'], ['PATH=/bin']);
+    expect('missing' in missing && [missing.missing.exitCode, missing.missing.message]).toEqual([127, 'process.args[0]: exec: "nosuch": executable file not found in $PATH (/bin)']);
+    const denied = start(['/c/prog']);
+    expect('missing' in denied && [denied.missing.exitCode, denied.missing.message]).toEqual([126, 'process.args[0]: exec: "/c/prog": permission denied']);
+    // An empty args is a broken config, not a missing program: still a create error.
+    expect(() => start([])).toThrow('process.args: the container needs a command (args[0])');
   });
 
   it('searches PATH in order', () => {

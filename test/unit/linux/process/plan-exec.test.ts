@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChainBuffer, ChainBufferOffset, type ChainStep } from '../../../../ffi/chain-step.js';
 import { ChainWriter } from '../../../../src/linux/chain-writer.js';
 import { FdTable } from '../../../../src/linux/fd-table.js';
+import { MissingExecutableError } from '../../../../src/linux/process/find-executable.js';
 import { planExec, type ExecPlan } from '../../../../src/linux/process/plan-exec.js';
 import { CHANNEL, FIFO_FD } from '../fixtures.js';
 import { callSteps, mustFind, render, replayFds } from '../steps.js';
@@ -19,7 +20,7 @@ function plan(overrides: Partial<Omit<ExecPlan, 'startGate'>> = {}) {
   const fds = new FdTable([0, 1, 2, ...preserved, FIFO_FD, ...CHAIN_FDS]);
   const procFdDir = fds.open();
   const exec: ExecPlan = {
-    path: '/bin/sh',
+    program: { path: '/bin/sh' },
     args: ['/bin/sh', '-c', 'true'],
     env: ['PATH=/bin'],
     preservedFds: 0,
@@ -126,7 +127,7 @@ describe('planExec', () => {
   });
 
   it('starts the executable path (at offset 1 of its buffer) with a NUL byte that the one-byte fifo read replaces', () => {
-    const { steps } = plan({ path: '/usr/local/bin/app', args: ['app'] });
+    const { steps } = plan({ program: { path: '/usr/local/bin/app' }, args: ['app'] });
     const read = callSteps(steps, 'read')[0];
     const execve = callSteps(steps, 'execve')[0];
     const path = execve?.args[0];
@@ -169,6 +170,22 @@ describe('planExec', () => {
     expect(lines.slice(execve + 1)).toEqual(['signal(13, 1)', 'report errno (execve /bin/sh)', 'syscall(SYS_exit_group, 127)']);
   });
 
+  it('without an executable, waits for start like any init, then says why on stderr and exits as a shell would (127 or 126)', () => {
+    for (const exitCode of [127, 126] as const) {
+      const missing = new MissingExecutableError('process.args[0]: exec: "nosuch": executable file not found in $PATH (/bin)', exitCode);
+      const { lines } = plan({ program: { missing } });
+      const read = mustFind(lines, /^read\(/);
+      expect(lines.some((l) => l.startsWith('execve('))).toBe(false);
+      expect(lines.slice(read + 1)).toEqual([
+        'close(4)',
+        'close(17)',
+        'close(3)',
+        'write(2, "tsrun: process.args[0]: exec: \\"nosuch\\": executable file not found in $PATH (/bin)\\n", 82)',
+        `syscall(SYS_exit_group, ${exitCode})`,
+      ]);
+    }
+  });
+
   it('reports nothing after "ready" but execve\'s errno (the parent reads that one word after start)', () => {
     const { steps } = plan();
     const ready = steps.findIndex((s) => s.kind === 'checkpoint' && s.name === 'ready');
@@ -186,7 +203,7 @@ describe('planExec', () => {
   });
 
   it('refuses a relative executable path', () => {
-    expect(() => plan({ path: 'bin/sh' })).toThrow('the executable path bin/sh must be absolute here');
-    expect(() => plan({ path: './sh' })).toThrow(/must be absolute/);
+    expect(() => plan({ program: { path: 'bin/sh' } })).toThrow('the executable path bin/sh must be absolute here');
+    expect(() => plan({ program: { path: './sh' } })).toThrow(/must be absolute/);
   });
 });

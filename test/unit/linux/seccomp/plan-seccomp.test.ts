@@ -20,7 +20,7 @@ function execTail(lateSeccomp?: CompiledSeccomp) {
   const procFdDir = fds.open();
   const w = new ChainWriter(fds);
   planExec(
-    { path: '/bin/sh', args: ['sh'], env: [], preservedFds: 0, startGate: { fifoFd: FIFO_FD, procFdDir }, signalsToReset: [], ...(lateSeccomp ? { lateSeccomp } : {}) },
+    { program: { path: '/bin/sh' }, args: ['sh'], env: [], preservedFds: 0, startGate: { fifoFd: FIFO_FD, procFdDir }, signalsToReset: [], ...(lateSeccomp ? { lateSeccomp } : {}) },
     w,
     fds,
   );
