@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkExpectations, ExpectationsError, judgeProgram, parseExpectations, type Expectations } from './harness/expectations.js';
 import type { Outcome, ProgramRun } from './harness/run.js';
 import { SUITE, type SuiteProgram } from './harness/suite.js';
+import { checkDefectQuotes } from './harness/suite-defect.js';
 import { parseTap } from './harness/tap.js';
 
 const VERSION = 'v0.9.1-0.20260316125833-8a4db579f5c8';
@@ -84,6 +87,36 @@ describe('parseExpectations', () => {
     expect(() => parseExpectations({ suite: VERSION, programs: { e: { status: 'guest', minOk: 1.5, reason: ' ' } } })).toThrow(
       /e: "minOk" must be a non-negative integer\n.*e: "reason" must say why/,
     );
+  });
+
+  it('accepts suite-defect entries, for a whole program or listed assertions, and requires each to prove itself', () => {
+    const defect = { file: 'validation/a/a.go', line: 12, quote: 't.Ok(a == b, "a")', why: 'compares pointers', replay: 'spec-tests/replays/a.tap' };
+    const parsed = parseExpectations({
+      suite: VERSION,
+      programs: {
+        a: { status: 'pass', minOk: 2, suiteDefects: [{ assertion: 3, description: 'a', ...defect }] },
+        b: { status: 'suite-defect', failure: 'error diagnostic: b', ...defect },
+      },
+    });
+    expect(parsed.programs['a']).toEqual({ status: 'pass', minOk: 2, suiteDefects: [{ assertion: 3, description: 'a', ...defect }] });
+    expect(parsed.programs['b']).toEqual({ status: 'suite-defect', failure: 'error diagnostic: b', ...defect });
+    const attempt = (): Expectations =>
+      parseExpectations({
+        suite: VERSION,
+        programs: {
+          c: { status: 'pass', minOk: 1, suiteDefects: [] },
+          d: { status: 'pass', minOk: 1, suiteDefects: [{ ...defect, description: 'd' }] },
+          e: { status: 'suite-defect', ...defect, quote: ' padded ', why: '' },
+          f: { status: 'suite-defect', ...defect, line: 0, failure: 'x', reason: 'runc fails it too' },
+        },
+      });
+    expect(attempt).toThrow(/c: "suiteDefects" must be a non-empty list/);
+    expect(attempt).toThrow(/d: suiteDefects\[0\]: "assertion" must be the assertion's number/);
+    expect(attempt).toThrow(/e: "failure" must say how the program fails/);
+    expect(attempt).toThrow(/e: "why" must be a non-empty string/);
+    expect(attempt).toThrow(/e: "quote" must be trimmed/);
+    expect(attempt).toThrow(/f: unknown key "reason"/);
+    expect(attempt).toThrow(/f: "line" must be a line number/);
   });
 
   it('requires the suite version and a programs object', () => {
@@ -198,6 +231,27 @@ describe('judgeProgram', () => {
     expect(judgeProgram('gone', { status: 'pending', issue: 3 }, undefined, undefined).regression).toBe(
       'gone is in expectations.json but not in the suite',
     );
+  });
+});
+
+describe('checkDefectQuotes', () => {
+  it('accepts a quote that the pinned source has at its line, and names each that it does not', async () => {
+    const source = mkdtempSync(join(tmpdir(), 'suite-src-'));
+    mkdirSync(join(source, 'validation'));
+    writeFileSync(join(source, 'validation', 'a.go'), 'package main\n\n\tt.Ok(a == b, "a")\n');
+    const defect = { file: 'validation/a.go', line: 3, quote: 't.Ok(a == b, "a")', why: 'why', replay: 'r.tap' };
+    expect(await checkDefectQuotes([{ program: 'a', defect }], source)).toEqual([]);
+    const problems = await checkDefectQuotes(
+      [
+        { program: 'moved', defect: { ...defect, line: 2 } },
+        { program: 'gone', defect: { ...defect, file: 'validation/b.go' } },
+      ],
+      source,
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toBe('moved: the suite-defect entry quotes validation/a.go:2 as "t.Ok(a == b, \\"a\\")", the suite has "" there: the suite changed, review the entry');
+    expect(problems[1]).toMatch(/^gone: the suite-defect entry quotes validation\/b.go, which the suite does not have/);
+    rmSync(source, { recursive: true });
   });
 });
 

@@ -9,6 +9,7 @@ const suite: SuiteBuild = {
   version: SUITE.version,
   goVersion: 'go1.26.8',
   scratchDir: '/tmp/tsrun-spec-tests/x',
+  sourceDir: '/tmp/tsrun-spec-tests/x/src',
   workDir: '/tmp/tsrun-spec-tests/x/work',
   programs: [
     { name: 'create', binary: '/b/create', buildError: null, readsCgroups: false },

@@ -17,7 +17,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkExpectations, ExpectationsError, loadExpectations } from './harness/expectations.js';
+import { checkExpectations, defectsOf, ExpectationsError, loadExpectations } from './harness/expectations.js';
+import { checkDefectQuotes } from './harness/suite-defect.js';
 import { gitCommit, hostFacts } from './harness/host.js';
 import { formatDuration, renderReport, type ReportColumn } from './harness/report.js';
 import { repoRoot } from './harness/repo.js';
@@ -77,8 +78,12 @@ async function main(): Promise<number> {
   const referenceRuns = reference === null ? undefined : results[results.length - 1];
 
   const names = programs.map((program) => program.name);
-  const check =
+  // A suite-defect entry quotes the suite's wrong line: the pinned source must still read so.
+  const quotes = await checkDefectQuotes(defectsOf(expectations), suite.sourceDir);
+  const checked =
     underTest === undefined ? null : checkExpectations(expectations, suite.version, suite.programs, underTest.runs, { only, inGuest });
+  const check = checked === null ? null : { ...checked, regressions: [...quotes, ...checked.regressions] };
+  if (check === null) for (const problem of quotes) log(`suite-defect entry: ${problem}`);
   const columns: ReportColumn[] = [
     {
       column: { name: runtime?.name ?? 'tsrun', runs: underTest?.runs ?? null },

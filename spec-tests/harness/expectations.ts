@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ProgramRun } from './run.js';
 import type { SuiteProgram } from './suite.js';
 import { summarize } from './summary.js';
+import { DEFECT_KEYS, parseDefect, type AssertionDefect, type SuiteDefect } from './suite-defect.js';
 
 /**
  * What tsrun is expected to do with one validation program (spec-tests/expectations.json):
@@ -12,13 +13,18 @@ import { summarize } from './summary.js';
  *   cgroup v1 only and so cannot observe a cgroup v2 runtime;
  * - pending: not expected to pass yet, tracked by an issue;
  * - guest: cannot pass on this machine kind whatever the runtime (`reason` says what the host
- *   lacks), but must pass like `pass` in the guest of .ci/cgroup2-vm (run-suite.js --guest).
+ *   lacks), but must pass like `pass` in the guest of .ci/cgroup2-vm (run-suite.js --guest);
+ * - suite-defect: the suite is wrong, so no runtime passes the program on any host
+ *   (suite-defect.ts says what an entry must prove); it must fail exactly as `failure` says.
+ * A pass or guest entry may list `suiteDefects`: numbered assertions that no runtime passes,
+ * which must fail (and only they may).
  */
 export type Expectation =
-  | { readonly status: 'pass'; readonly minOk: number }
-  | { readonly status: 'guest'; readonly minOk: number; readonly reason: string }
+  | { readonly status: 'pass'; readonly minOk: number; readonly suiteDefects?: readonly AssertionDefect[] }
+  | { readonly status: 'guest'; readonly minOk: number; readonly reason: string; readonly suiteDefects?: readonly AssertionDefect[] }
   | { readonly status: 'not-applicable'; readonly reason: string }
-  | { readonly status: 'pending'; readonly issue: number };
+  | { readonly status: 'pending'; readonly issue: number }
+  | ({ readonly status: 'suite-defect'; readonly failure: string } & SuiteDefect);
 
 export interface Expectations {
   /** The suite version the expectations were reviewed against; must equal the pin. */
@@ -65,15 +71,26 @@ function parseEntry(entry: unknown, where: string, problems: string[]): Expectat
   }
   switch (entry['status']) {
     case 'pass': {
-      checkKeys(entry, ['status', 'minOk'], where, problems);
+      checkKeys(entry, ['status', 'minOk', 'suiteDefects'], where, problems);
       const minOk = parseMinOk(entry, where, problems);
-      return minOk === null ? null : { status: 'pass', minOk };
+      const defects = parseAssertionDefects(entry, where, problems);
+      if (minOk === null || defects === null) return null;
+      return { status: 'pass', minOk, ...(defects.length > 0 ? { suiteDefects: defects } : {}) };
     }
     case 'guest': {
-      checkKeys(entry, ['status', 'minOk', 'reason'], where, problems);
+      checkKeys(entry, ['status', 'minOk', 'reason', 'suiteDefects'], where, problems);
       const minOk = parseMinOk(entry, where, problems);
       const reason = parseReason(entry, where, problems);
-      return minOk === null || reason === null ? null : { status: 'guest', minOk, reason };
+      const defects = parseAssertionDefects(entry, where, problems);
+      if (minOk === null || reason === null || defects === null) return null;
+      return { status: 'guest', minOk, reason, ...(defects.length > 0 ? { suiteDefects: defects } : {}) };
+    }
+    case 'suite-defect': {
+      checkKeys(entry, ['status', 'failure', ...DEFECT_KEYS], where, problems);
+      const failure = entry['failure'];
+      if (typeof failure !== 'string' || failure.trim() === '') problems.push(`${where}: "failure" must say how the program fails`);
+      const defect = parseDefect(entry, where, problems);
+      return defect === null || typeof failure !== 'string' || failure.trim() === '' ? null : { status: 'suite-defect', failure, ...defect };
     }
     case 'not-applicable': {
       checkKeys(entry, ['status', 'reason'], where, problems);
@@ -90,9 +107,35 @@ function parseEntry(entry: unknown, where: string, problems: string[]): Expectat
       return { status: 'pending', issue: issue as number };
     }
     default:
-      problems.push(`${where}: "status" must be pass, guest, not-applicable or pending`);
+      problems.push(`${where}: "status" must be pass, guest, not-applicable, pending or suite-defect`);
       return null;
   }
+}
+
+function parseAssertionDefects(entry: Record<string, unknown>, where: string, problems: string[]): AssertionDefect[] | null {
+  const list = entry['suiteDefects'];
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.push(`${where}: "suiteDefects" must be a non-empty list`);
+    return null;
+  }
+  const before = problems.length;
+  const defects: AssertionDefect[] = [];
+  list.forEach((item: unknown, index) => {
+    const at = `${where}: suiteDefects[${index}]`;
+    if (!isObject(item)) {
+      problems.push(`${at}: expected an object`);
+      return;
+    }
+    checkKeys(item, ['assertion', 'description', ...DEFECT_KEYS], at, problems);
+    const assertion = item['assertion'];
+    const description = item['description'];
+    if (!Number.isInteger(assertion) || (assertion as number) < 1) problems.push(`${at}: "assertion" must be the assertion's number`);
+    if (typeof description !== 'string' || description.trim() === '') problems.push(`${at}: "description" must give the assertion's TAP description`);
+    const defect = parseDefect(item, at, problems);
+    if (defect !== null && typeof description === 'string') defects.push({ assertion: assertion as number, description, ...defect });
+  });
+  return problems.length > before ? null : defects;
 }
 
 function parseMinOk(entry: Record<string, unknown>, where: string, problems: string[]): number | null {
@@ -151,10 +194,19 @@ export function judgeProgram(
           : `${name} is marked not-applicable, but it does not read cgroups: not-applicable is only for the suite's cgroup-v1-only readers`,
       );
     case 'pass':
-      return judgePass(name, expectation.minOk, run);
+      return judgePass(name, expectation.minOk, expectation.suiteDefects ?? [], run);
     case 'guest':
       // On the host it fails for want of what only the guest has: shown, never judged.
-      return options.inGuest ? judgePass(name, expectation.minOk, run) : verdict(null);
+      return options.inGuest ? judgePass(name, expectation.minOk, expectation.suiteDefects ?? [], run) : verdict(null);
+    case 'suite-defect': {
+      if (run === undefined) return verdict(`${name} is a suite defect that must fail as its entry says, but was not run`);
+      const summary = summarize(run);
+      if (summary.clean) return verdict(`${name} passes now, though marked suite-defect: the suite's behaviour changed, review the entry`);
+      if (summary.firstFailure?.startsWith(expectation.failure) !== true) {
+        return verdict(`${name} is marked suite-defect for "${expectation.failure}", but fails otherwise: ${summary.firstFailure ?? 'failed'}`);
+      }
+      return verdict(null);
+    }
     case 'pending': {
       if (run === undefined) return verdict(null);
       const summary = summarize(run);
@@ -170,12 +222,30 @@ export function judgeProgram(
   }
 }
 
-function judgePass(name: string, minOk: number, run: ProgramRun | undefined): Verdict {
+function judgePass(name: string, minOk: number, defects: readonly AssertionDefect[], run: ProgramRun | undefined): Verdict {
   if (run === undefined) return verdict(`${name} is expected to pass but was not run`);
-  const summary = summarize(run);
+  for (const defect of defects) {
+    const test = run.tap.tests.find((t) => t.number === defect.assertion);
+    const label = `${name} #${defect.assertion} ("${defect.description}")`;
+    if (test === undefined) return verdict(`${label} is a suite-defect entry, but the run has no assertion ${defect.assertion}: review the entry`);
+    if (test.description.replace(/^-\s*/, '') !== defect.description) {
+      return verdict(`${label} is a suite-defect entry, but assertion ${defect.assertion} is "${test.description}": review the entry`);
+    }
+    if (test.ok) return verdict(`${label} passes now, though marked suite-defect: the suite's behaviour changed, review the entry`);
+  }
+  const summary = summarize(run, defects.map((d) => d.assertion));
   if (!summary.clean) return verdict(`${name} is expected to pass: ${summary.firstFailure ?? 'failed'}`);
   if (summary.ok < minOk) return verdict(`${name} is expected to have at least ${minOk} ok, had ${summary.ok}`);
   return verdict(null);
+}
+
+/** Every suite-defect entry, whole programs and single assertions, with its program's name. */
+export function defectsOf(expectations: Expectations): { program: string; defect: SuiteDefect }[] {
+  return Object.entries(expectations.programs).flatMap(([program, entry]): { program: string; defect: SuiteDefect }[] => {
+    if (entry.status === 'suite-defect') return [{ program, defect: entry }];
+    if (entry.status === 'pass' || entry.status === 'guest') return (entry.suiteDefects ?? []).map((defect) => ({ program, defect }));
+    return [];
+  });
 }
 
 export interface CheckResult {

@@ -52,11 +52,12 @@ export function renderReport(input: ReportInput): string {
     '',
     '## Totals',
     '',
-    ...input.columns.map((entry) => totalsLine(entry, input.programs)),
+    ...input.columns.map((entry) => totalsLine(entry, input.programs, expectations)),
     '',
     'A program has no failure of any kind when it exits 0, every TAP stream it prints has a matching plan, ' +
       'and it prints neither a `not ok` nor an `error` diagnostic block outside a test (how the lifecycle ' +
-      'programs such as `prestart` report a failure, before an empty plan `1..0`).',
+      'programs such as `prestart` report a failure, before an empty plan `1..0`), ' +
+      'the `not ok` of an assertion listed as a suite defect aside.',
     '',
     '## Expectations',
     '',
@@ -69,6 +70,10 @@ export function renderReport(input: ReportInput): string {
     '## In the guest',
     '',
     guestParagraph(expectations, input.inGuest),
+    '',
+    '## Suite defects',
+    '',
+    suiteDefectParagraph(expectations),
     '',
     '## Not applicable',
     '',
@@ -94,16 +99,18 @@ function referenceOnlyNote(input: ReportInput): string[] {
   ];
 }
 
-function totalsLine(entry: ReportColumn, programs: readonly string[]): string {
+function totalsLine(entry: ReportColumn, programs: readonly string[], expectations: Expectations): string {
   const label = `**${entry.column.name}** (${entry.role})`;
   if (entry.column.runs === null) return `- ${label}: not run, so nothing was checked against spec-tests/expectations.json.`;
-  const sum = totals(entry.column, programs);
+  const sum = totals(entry.column, programs, expectations.programs);
   const time = entry.durationMs === null ? '' : `, in ${formatDuration(entry.durationMs)}`;
   const notRun = sum.programs - sum.ran;
   // `ok` lines with skips included, and programs without a `not ok`, are what a plain TAP
   // consumer counts; the stricter "no failure of any kind" also catches crashes and error blocks.
   return (
-    `- ${label}: ${sum.ok} ok, ${sum.notOk} not ok, ${sum.skipped} skipped (${sum.ok + sum.skipped} \`ok\` lines); ` +
+    `- ${label}: ${sum.ok} ok, ${sum.notOk} not ok` +
+    (sum.excused > 0 ? ` (and ${sum.excused} in suite-defect assertions)` : '') +
+    `, ${sum.skipped} skipped (${sum.ok + sum.skipped} \`ok\` lines); ` +
     `${sum.clean} of ${sum.programs} programs with no failure of any kind, ${sum.withoutNotOk} without a \`not ok\`` +
     (notRun > 0 ? `, ${notRun} could not be run` : '') +
     `${time}.`
@@ -115,7 +122,7 @@ function expectationLines(input: ReportInput): string[] {
   const count = (status: string): number => entries.filter((entry) => entry.status === status).length;
   const lines = [
     `spec-tests/expectations.json: ${count('pass')} pass, ${count('guest')} in the guest, ${count('pending')} pending ` +
-      `(${issueList(input.expectations)}), ${count('not-applicable')} not applicable.`,
+      `(${issueList(input.expectations)}), ${count('not-applicable')} not applicable${defectCounts(count('suite-defect'), suiteDefectAssertions(input.expectations))}.`,
     '',
   ];
   if (input.check === null) {
@@ -139,6 +146,18 @@ function leftBehind(columns: readonly ReportColumn[], programs: readonly string[
   return lines.length === 0 ? 'Nothing: every program cleaned up after itself.' : lines.join('\n');
 }
 
+function defectCounts(programs: number, assertions: number): string {
+  if (programs === 0 && assertions === 0) return '';
+  return `, ${programs} suite defect (and ${assertions} suite-defect assertions in pass entries)`;
+}
+
+function suiteDefectAssertions(expectations: Expectations): number {
+  return Object.values(expectations.programs).reduce(
+    (sum, entry) => sum + (entry.status === 'pass' || entry.status === 'guest' ? (entry.suiteDefects ?? []).length : 0),
+    0,
+  );
+}
+
 function issueList(expectations: Expectations): string {
   const issues = new Set(Object.values(expectations.programs).flatMap((entry) => (entry.status === 'pending' ? [entry.issue] : [])));
   return [...issues].map((issue) => `#${issue}`).join(', ') || 'no issue';
@@ -152,6 +171,30 @@ function reasonLines(expectations: Expectations, status: 'not-applicable' | 'gue
     byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), name]);
   }
   return [...byReason].map(([reason, names]) => `- ${names.map((name) => `\`${name}\``).join(', ')}: ${reason}`);
+}
+
+/** Each suite-defect entry: the program (and assertion), the suite's line, and why no runtime passes it. */
+function suiteDefectParagraph(expectations: Expectations): string {
+  const lines: string[] = [];
+  for (const [name, entry] of Object.entries(expectations.programs)) {
+    const defects =
+      entry.status === 'suite-defect'
+        ? [{ label: `\`${name}\``, defect: entry }]
+        : entry.status === 'pass' || entry.status === 'guest'
+          ? (entry.suiteDefects ?? []).map((defect) => ({ label: `\`${name}\` #${defect.assertion} ("${defect.description}")`, defect }))
+          : [];
+    for (const { label, defect } of defects) {
+      lines.push(`- ${label}: \`${defect.file}:${defect.line}\` reads \`${defect.quote}\`. ${defect.why}`);
+    }
+  }
+  if (lines.length === 0) return 'None.';
+  return [
+    'What no runtime can pass on any host, because the suite itself is wrong (each entry in ' +
+      'spec-tests/expectations.json quotes the line, checked against the pinned source on every run, and ' +
+      'has a recorded run replayed by spec-tests/suite-defects.unit.test.ts):',
+    '',
+    ...lines,
+  ].join('\n');
 }
 
 function guestParagraph(expectations: Expectations, inGuest: boolean): string {

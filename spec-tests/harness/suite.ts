@@ -12,8 +12,8 @@ import { mapWithLimit } from './pool.js';
  * are in Godeps), so module mode would build it against whatever dependency versions are newest,
  * and it lacks seven years of fixes to the validation programs. The pin is therefore a
  * pseudo-version of master, the newest commit found on the module proxy (2026-03-16; the proxy
- * answers `@master` with 403, so commits have to be named explicitly). Bumping it means
- * revisiting spec-tests/expectations.json, whose `suite` field must name the same version.
+ * answers `@master` with 403, so commits have to be named explicitly). spec-tests/README.md says
+ * how the pin is chosen and how to move it (expectations.json's `suite` must name the same version).
  */
 export const SUITE = {
   module: 'github.com/opencontainers/runtime-tools',
@@ -34,6 +34,8 @@ export interface SuiteBuild {
   readonly version: string;
   readonly goVersion: string;
   readonly scratchDir: string;
+  /** The suite's module source, as the module proxy served it. */
+  readonly sourceDir: string;
   /** Working directory for the programs: holds runtimetest and the rootfs tarball they expect. */
   readonly workDir: string;
   readonly programs: readonly SuiteProgram[];
@@ -156,6 +158,7 @@ export async function prepareSuite(options: PrepareOptions): Promise<SuiteBuild>
     version: SUITE.version,
     goVersion,
     scratchDir: scratch,
+    sourceDir: srcDir,
     workDir,
     programs: suitePrograms,
     builtCount: outcomes.length - cachedCount - failedCount,

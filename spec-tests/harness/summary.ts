@@ -1,8 +1,12 @@
 import type { ProgramRun } from './run.js';
+import type { TapTest } from './tap.js';
 
 export interface RunSummary {
   readonly ok: number;
+  /** `not ok` lines, the excused ones not counted. */
   readonly notOk: number;
+  /** `not ok` lines of assertions excused as suite defects. */
+  readonly excused: number;
   readonly skipped: number;
   /** Ran to its end, exit 0, well-formed plans, no `not ok`, no error diagnostic. */
   readonly clean: boolean;
@@ -10,20 +14,34 @@ export interface RunSummary {
   readonly firstFailure: string | null;
 }
 
-export function summarize(run: ProgramRun): RunSummary {
-  const { ok, notOk, skipped } = run.tap.counts;
+/**
+ * `excused`: numbers of assertions that are suite defects (expectations.json): their `not ok`
+ * neither counts nor makes the run unclean.
+ */
+export function summarize(run: ProgramRun, excused: readonly number[] = []): RunSummary {
+  const { ok, skipped } = run.tap.counts;
+  const excusedCount = run.tap.tests.filter((test) => isExcused(test, excused)).length;
+  const notOk = run.tap.counts.notOk - excusedCount;
   const clean =
     run.outcome === 'completed' &&
     notOk === 0 &&
     run.tap.problems.length === 0 &&
     run.tap.bailOut === null &&
     diagnosticErrors(run).length === 0;
-  return { ok, notOk, skipped, clean, firstFailure: clean ? null : firstFailure(run) };
+  return { ok, notOk, excused: excusedCount, skipped, clean, firstFailure: clean ? null : firstFailure(run, excused) };
 }
 
-function firstFailure(run: ProgramRun): string {
+function isFailure(test: TapTest): boolean {
+  return !test.ok && test.directive?.kind !== 'todo' && test.directive?.kind !== 'skip';
+}
+
+function isExcused(test: TapTest, excused: readonly number[]): boolean {
+  return isFailure(test) && test.number !== null && excused.includes(test.number);
+}
+
+function firstFailure(run: ProgramRun, excused: readonly number[]): string {
   if (run.outcome === 'not-run') return oneLine(`not run: ${run.error ?? ''}`);
-  const failed = run.tap.tests.find((test) => !test.ok && test.directive?.kind !== 'todo' && test.directive?.kind !== 'skip');
+  const failed = run.tap.tests.find((test) => isFailure(test) && !isExcused(test, excused));
   if (failed !== undefined) {
     const detail = failed.diagnostics['error'] || failed.diagnostics['message'] || failed.comments.join(' ');
     return oneLine(`not ok ${failed.number ?? ''} ${failed.description}${detail === '' ? '' : `: ${detail}`}`);

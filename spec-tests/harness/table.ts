@@ -1,6 +1,7 @@
 import type { Expectation } from './expectations.js';
 import type { ProgramRun } from './run.js';
 import { summarize } from './summary.js';
+import type { AssertionDefect } from './suite-defect.js';
 
 /** One runtime's results; `runs` is null when that runtime was not run at all. */
 export interface Column {
@@ -10,9 +11,12 @@ export interface Column {
 
 export interface ColumnTotals {
   readonly ok: number;
+  /** `not ok` lines outside suite-defect assertions. */
   readonly notOk: number;
+  /** `not ok` lines of suite-defect assertions. */
+  readonly excused: number;
   readonly skipped: number;
-  /** Programs that ran clean (no failure of any kind). */
+  /** Programs that ran clean (no failure of any kind but suite-defect assertions). */
   readonly clean: number;
   /** Programs that ran and printed no `not ok` (crashes and error diagnostics aside). */
   readonly withoutNotOk: number;
@@ -21,9 +25,11 @@ export interface ColumnTotals {
   readonly programs: number;
 }
 
-export function totals(column: Column, programs: readonly string[]): ColumnTotals {
+/** Counts over `programs`; a `not ok` of a suite-defect assertion counts in `excused` instead. */
+export function totals(column: Column, programs: readonly string[], expectations: Readonly<Record<string, Expectation>> = {}): ColumnTotals {
   let ok = 0;
   let notOk = 0;
+  let excused = 0;
   let skipped = 0;
   let clean = 0;
   let withoutNotOk = 0;
@@ -31,16 +37,28 @@ export function totals(column: Column, programs: readonly string[]): ColumnTotal
   for (const name of programs) {
     const run = column.runs?.get(name);
     if (run === undefined) continue;
-    const summary = summarize(run);
+    const summary = summarize(run, excusedAssertions(expectations[name]));
     ok += summary.ok;
     notOk += summary.notOk;
+    excused += summary.excused;
     skipped += summary.skipped;
     if (summary.clean) clean++;
     if (run.outcome === 'not-run') continue;
     ran++;
     if (summary.notOk === 0) withoutNotOk++;
   }
-  return { ok, notOk, skipped, clean, withoutNotOk, ran, programs: programs.length };
+  return { ok, notOk, excused, skipped, clean, withoutNotOk, ran, programs: programs.length };
+}
+
+/** The assertions an entry excuses as suite defects. */
+export function excusedAssertions(expectation: Expectation | undefined): number[] {
+  if (expectation === undefined || (expectation.status !== 'pass' && expectation.status !== 'guest')) return [];
+  return (expectation.suiteDefects ?? []).map((defect) => defect.assertion);
+}
+
+function notOkCell(notOk: number, excused: number, bold = false): string {
+  const count = bold ? `**${notOk}**` : String(notOk);
+  return excused === 0 ? count : `${count} (+${excused} suite defect)`;
 }
 
 const MESSAGE_LIMIT = 160;
@@ -65,8 +83,8 @@ export function resultTable(
         failures.push(column.runs === null ? 'not run' : '');
         continue;
       }
-      const summary = summarize(run);
-      cells.push(String(summary.ok), String(summary.notOk), String(summary.skipped));
+      const summary = summarize(run, excusedAssertions(expectations[name]));
+      cells.push(String(summary.ok), notOkCell(summary.notOk, summary.excused), String(summary.skipped));
       failures.push(escape(summary.firstFailure ?? ''));
     }
     return [...cells, ...failures];
@@ -80,8 +98,8 @@ export function resultTable(
       cleanCells.push('not run');
       continue;
     }
-    const sum = totals(column, programs);
-    totalCells.push(`**${sum.ok}**`, `**${sum.notOk}**`, `**${sum.skipped}**`);
+    const sum = totals(column, programs, expectations);
+    totalCells.push(`**${sum.ok}**`, notOkCell(sum.notOk, sum.excused, true), `**${sum.skipped}**`);
     cleanCells.push(`${sum.clean} of ${sum.programs} programs with no failure`);
   }
 
@@ -93,14 +111,20 @@ export function expectationLabel(expectation: Expectation | undefined): string {
   if (expectation === undefined) return 'unlisted';
   switch (expectation.status) {
     case 'pass':
-      return `pass (≥ ${expectation.minOk} ok)`;
+      return `pass (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'guest':
-      return `in guest (≥ ${expectation.minOk} ok)`;
+      return `in guest (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'not-applicable':
       return 'n/a';
     case 'pending':
       return `pending #${expectation.issue}`;
+    case 'suite-defect':
+      return 'suite defect';
   }
+}
+
+function defectNote(defects: readonly AssertionDefect[] | undefined): string {
+  return defects === undefined ? '' : `; suite defect: ${defects.map((d) => `#${d.assertion}`).join(', ')}`;
 }
 
 function escape(message: string): string {
