@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, sandbox, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
+import { hasRunc, repoRoot, RUNC, sandbox, sessionOf, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 const receiver = join(repoRoot, 'test/integration/support/console-receiver.py');
@@ -68,6 +68,20 @@ describe.skipIf(skip !== undefined)('terminals', () => {
     });
     expect(r.stdout, r.stderr).toMatch(/tsrun-test \/dev\/pts\/\d+ 30 100 fg-42/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('exit=3');
+  });
+
+  it('exec -t: the process leads its session, the pty is its controlling terminal and it is the foreground group, as with runc', () => {
+    s.running('tty-session');
+    const lead = (command: readonly string[]) => {
+      const r = spawnSync('python3', [driver, '--', ...command, 'cat', '/proc/self/stat'], { encoding: 'utf8', timeout: 60_000 });
+      const stat = sessionOf(r.stdout.split('\n').find((l) => l.includes('(cat)')) ?? '');
+      expect(stat.tty, r.stdout + r.stderr).not.toBe(0);
+      expect(stat).toMatchObject({ pgid: stat.pid, sid: stat.pid, tpgid: stat.pid });
+    };
+    lead([tsrunBin, '--root', s.root, 'exec', '-t', 'tty-session']);
+    if (!hasRunc) return;
+    expect(s.runc(['run', '-d', '--bundle', join(s.dir, 'tty-session'), 'runc-tty-session'], { detached: true }).status).toBe(0);
+    lead([RUNC, '--root', s.runcRoot, 'exec', '-t', 'runc-tty-session']);
   });
 
   it('run -t in the foreground, without a socket, attaches the caller\'s terminal', () => {
