@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRunc, repoRoot, RUNC, sandbox, sessionOf, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
@@ -82,6 +82,26 @@ describe.skipIf(skip !== undefined)('terminals', () => {
     if (!hasRunc) return;
     expect(s.runc(['run', '-d', '--bundle', join(s.dir, 'tty-session'), 'runc-tty-session'], { detached: true }).status).toBe(0);
     lead([RUNC, '--root', s.runcRoot, 'exec', '-t', 'runc-tty-session']);
+  });
+
+  it('exec -t: the pty has its size before the process runs, every time (consoleSize to a --console-socket; the caller\'s in the foreground)', async () => {
+    s.running('tty-size');
+    const sized = join(s.dir, 'tty-size.json');
+    writeFileSync(sized, JSON.stringify({ terminal: true, consoleSize: { height: 40, width: 120 }, args: ['stty', 'size'], cwd: '/', env: ['PATH=/bin'] }));
+    for (let i = 0; i < 10; i += 1) {
+      const socket = join(s.dir, `size-${i}.sock`);
+      const engine = listen(socket, '', '40 120');
+      await engine.ready;
+      const r = s.tsrun(['exec', '-d', '--console-socket', socket, '--process', sized, 'tty-size']);
+      expect(r.status, r.stderr).toBe(0);
+      const { code, output } = await engine.done;
+      expect(code, `try ${i}: ${output}`).toBe(0);
+    }
+    // In the foreground the pty mirrors tsrun's own terminal (the driver's, 30x100).
+    for (let i = 0; i < 10; i += 1) {
+      const r = spawnSync('python3', [driver, '--', tsrunBin, '--root', s.root, 'exec', '-t', 'tty-size', 'stty', 'size'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stdout, `try ${i}: ${r.stderr}`).toMatch(/^30 100\s*\nexit=0/);
+    }
   });
 
   it('run -t in the foreground, without a socket, attaches the caller\'s terminal', () => {
