@@ -40,9 +40,9 @@ export type JoinPlan = PlannedChain<ExecCheckpoint>;
  *   cgroup and sets its rlimits and oom_score_adj.
  * - "terminal" (with process.terminal): a pty opened in the container's
  *   devpts; the parent takes a copy of its master.
- * - "ready": inside every namespace, rooted where the init is, with its
- *   credentials set; the parent checks /proc/<pid>/status, then releases it
- *   straight into execve.
+ * - "ready": inside every namespace, rooted where the init is, leading a
+ *   session of its own, with its credentials set; the parent checks
+ *   /proc/<pid>/status, then releases it straight into execve.
  * The pid namespace is usually not here: the parent's main thread enters it
  * around clone(2), as for an init that joins one by path. An unprivileged
  * parent cannot (setns(CLONE_NEWPID) wants CAP_SYS_ADMIN in its own user
@@ -90,6 +90,12 @@ export function planJoin(input: JoinPlanInput): JoinPlan {
     w.checkpoint('terminal');
     w.close(pty.master);
     planAttachTerminal(w, pty.slave);
+  } else {
+    // Without a terminal too, runc's exec process leads a session and a
+    // process group of its own (pgid = sid = its pid): the keys typed at the
+    // caller's terminal signal tsrun alone, which forwards them, and the
+    // caller's job control never stops or kills the process behind its back.
+    w.check('setsid (a session of its own, as runc gives an exec process)', 'setsid', []);
   }
 
   const end = planProcessEnd(

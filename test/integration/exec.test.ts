@@ -1,9 +1,26 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, type Sandbox, skipReason } from './support/harness.js';
+import { hasRunc, sandbox, type Sandbox, sessionOf, skipReason } from './support/harness.js';
 
 const skip = skipReason();
+
+/** Soft and hard limit of one resource, as /proc/<pid>/limits shows them. */
+function limitOf(pid: number, name: string): string[] {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith(name));
+  return line?.slice(name.length).trim().split(/\s+/).slice(0, 2) ?? [];
+}
+
+/** What the kernel shows of an exec'd process's limits, from the host: rlimits, oom_score_adj, I/O priority (ioprio_get, by util-linux's ionice). */
+function limitsOf(pid: number): { nofile: string[]; core: string[]; oomScoreAdj: string; ioPriority: string } {
+  return {
+    nofile: limitOf(pid, 'Max open files'),
+    core: limitOf(pid, 'Max core file size'),
+    oomScoreAdj: readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(),
+    ioPriority: spawnSync('ionice', ['-p', String(pid)], { encoding: 'utf8' }).stdout.trim(),
+  };
+}
 
 describe.skipIf(skip !== undefined)('tsrun exec', () => {
   let s: Sandbox;
@@ -76,6 +93,69 @@ describe.skipIf(skip !== undefined)('tsrun exec', () => {
     expect(given.stdout).toBe('exec=/data\n');
     const log = s.tsrun(['delete', '--force', 'home-init']);
     expect(log.status, log.stderr).toBe(0);
+  });
+
+  it("leads a process group and a session of its own, as runc's exec process does (pgid = sid = its pid)", () => {
+    const init = s.running('ex-pgrp');
+    const r = s.tsrun(['exec', 'ex-pgrp', 'cat', '/proc/self/stat']);
+    expect(r.status, r.stderr).toBe(0);
+    const inside = sessionOf(r.stdout);
+    expect(inside).toMatchObject({ pgid: inside.pid, sid: inside.pid, tty: 0 });
+    // Seen from the host, detached: neither the init's session nor tsrun's caller's.
+    const pidFile = join(s.dir, 'pgrp.pid');
+    expect(s.tsrun(['exec', '-d', '--pid-file', pidFile, 'ex-pgrp', 'sleep', '1000']).status).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(sessionOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toMatchObject({ pgid: pid, sid: pid });
+    expect(sessionOf(readFileSync(`/proc/${init}/stat`, 'utf8')).sid).not.toBe(pid);
+    if (!hasRunc) return;
+    // runc on the same bundle: the same shape.
+    expect(s.runc(['run', '-d', '--bundle', join(s.dir, 'ex-pgrp'), 'runc-pgrp'], { detached: true }).status).toBe(0);
+    const ref = s.runc(['exec', 'runc-pgrp', 'cat', '/proc/self/stat']);
+    expect(ref.status, ref.stderr).toBe(0);
+    const runcs = sessionOf(ref.stdout);
+    expect(runcs).toMatchObject({ pgid: runcs.pid, sid: runcs.pid, tty: 0 });
+  });
+
+  it('sets process.rlimits, oomScoreAdj and ioPriority on an exec process, from the config or --process, as the kernel shows them', () => {
+    const limited = (c: { process: Record<string, unknown> }) => {
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1000, hard: 1001 }, { type: 'RLIMIT_CORE', soft: 4096, hard: 8192 }];
+      c.process.oomScoreAdj = 100;
+      c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+    };
+    s.running('ex-limits', limited);
+    const pidFile = join(s.dir, 'limits.pid');
+    const detached = (...args: string[]) => {
+      const r = s.tsrun(['exec', '-d', '--pid-file', pidFile, ...args]);
+      expect(r.status, r.stderr).toBe(0);
+      return limitsOf(Number(readFileSync(pidFile, 'utf8')));
+    };
+    const ours = limitsOf(process.pid);
+    // Without --process: the container's process, with its limits.
+    expect(detached('ex-limits', 'sleep', '1000')).toEqual({ nofile: ['1000', '1001'], core: ['4096', '8192'], oomScoreAdj: '100', ioPriority: 'best-effort: prio 6' });
+    // A --process with limits of its own gets them.
+    const own = join(s.dir, 'limits-own.json');
+    writeFileSync(own, JSON.stringify({
+      args: ['sleep', '1000'], cwd: '/', env: ['PATH=/bin'],
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 500, hard: 600 }, { type: 'RLIMIT_CORE', soft: 1234, hard: 5678 }],
+      oomScoreAdj: 321,
+      ioPriority: { class: 'IOPRIO_CLASS_IDLE', priority: 0 },
+    }));
+    expect(detached('--process', own, 'ex-limits')).toEqual({ nofile: ['500', '600'], core: ['1234', '5678'], oomScoreAdj: '321', ioPriority: 'idle' });
+    // A --process without them: tsrun's own rlimits and I/O priority, but the container's oomScoreAdj (runc's rule, below).
+    const bare = join(s.dir, 'limits-bare.json');
+    writeFileSync(bare, JSON.stringify({ args: ['sleep', '1000'], cwd: '/', env: ['PATH=/bin'] }));
+    expect(detached('--process', bare, 'ex-limits')).toEqual({ ...ours, oomScoreAdj: '100' });
+    if (!hasRunc) return;
+    // runc on the same bundle, for what runc 1.1 applies (it has no ioPriority): the same rlimits and oom_score_adj.
+    // (Not RLIMIT_NOFILE: the Go runtime of `runc init` may raise its soft limit to the hard one before it execs.)
+    expect(s.runc(['run', '-d', '--bundle', join(s.dir, 'ex-limits'), 'runc-limits'], { detached: true }).status).toBe(0);
+    const withRunc = (...args: string[]) => {
+      expect(s.runc(['exec', '-d', '--pid-file', pidFile, ...args], { detached: true }).status).toBe(0);
+      const { core, oomScoreAdj } = limitsOf(Number(readFileSync(pidFile, 'utf8')));
+      return { core, oomScoreAdj };
+    };
+    expect(withRunc('runc-limits', 'sleep', '1000')).toEqual({ core: ['4096', '8192'], oomScoreAdj: '100' });
+    expect(withRunc('--process', bare, 'runc-limits')).toEqual({ core: ours.core, oomScoreAdj: '100' });
   });
 
   it('runs a process.json as given, and refuses an invalid one naming the file and the field', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleRootfs, skipReason, tsrunBin } from './support/harness.js';
+import { exampleRootfs, repoRoot, skipReason, tsrunBin } from './support/harness.js';
 
 // podman drives tsrun exactly as it drives runc, and each operation is run
 // with both in the same test: the engine is the judge. podman keeps its
@@ -24,13 +24,18 @@ if (skip !== undefined) console.warn(`skipping the podman tests: ${skip}`);
 const RUNTIMES = { runc: '/usr/sbin/runc', tsrun: tsrunBin } as const;
 type Runtime = keyof typeof RUNTIMES;
 const IMAGE = 'localhost/tsrun-busybox:test';
+/** A person at a terminal of 30 rows by 100 columns. */
+const driver = join(repoRoot, 'test/integration/support/pty-driver.py');
 
 describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside runc', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
+  /** podman's flags for this test's own state. */
+  const storage = () => ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs'];
+
   function podman(args: readonly string[], options: { timeout?: number } = {}): SpawnSyncReturns<string> {
-    return spawnSync('podman', ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', ...args], {
+    return spawnSync('podman', [...storage(), ...args], {
       encoding: 'utf8',
       env,
       // conmon leaves a file "oom" in its working directory when a container is OOM-killed.
@@ -139,6 +144,21 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
       expect(stopped.status, `${runtime}: ${stopped.stderr}`).toBe(0);
       const removed = podman(['rm', name]);
       expect(removed.status, `${runtime}: ${removed.stderr}`).toBe(0);
+    }
+  });
+
+  it('exec -it: the process sees the caller\'s window size from its first instruction, every time, with both', () => {
+    // podman 4.3 sends no consoleSize: conmon sizes the pty once the runtime
+    // has handed it the master, so the master must reach it before the process runs.
+    for (const runtime of ['runc', 'tsrun'] as const) {
+      const name = `tsrun-podman-tty-${runtime}`;
+      const started = podman(['run', '-d', '--name', name, '--runtime', RUNTIMES[runtime], IMAGE, 'sleep', '1000']);
+      expect(started.status, `${runtime}: ${started.stderr}`).toBe(0);
+      for (let i = 0; i < 6; i += 1) {
+        const r = spawnSync('python3', [driver, '--', 'podman', ...storage(), 'exec', '-it', name, 'stty', 'size'], { encoding: 'utf8', env, cwd: dir, timeout: 60_000 });
+        expect(r.stdout, `${runtime}, try ${i}: ${r.stderr}`).toMatch(/^30 100\s*\nexit=0/);
+      }
+      expect(podman(['rm', '--force', name]).status).toBe(0);
     }
   });
 });

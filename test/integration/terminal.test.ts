@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, sandbox, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
+import { hasRunc, repoRoot, RUNC, sandbox, sessionOf, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 const receiver = join(repoRoot, 'test/integration/support/console-receiver.py');
@@ -68,6 +68,40 @@ describe.skipIf(skip !== undefined)('terminals', () => {
     });
     expect(r.stdout, r.stderr).toMatch(/tsrun-test \/dev\/pts\/\d+ 30 100 fg-42/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('exit=3');
+  });
+
+  it('exec -t: the process leads its session, the pty is its controlling terminal and it is the foreground group, as with runc', () => {
+    s.running('tty-session');
+    const lead = (command: readonly string[]) => {
+      const r = spawnSync('python3', [driver, '--', ...command, 'cat', '/proc/self/stat'], { encoding: 'utf8', timeout: 60_000 });
+      const stat = sessionOf(r.stdout.split('\n').find((l) => l.includes('(cat)')) ?? '');
+      expect(stat.tty, r.stdout + r.stderr).not.toBe(0);
+      expect(stat).toMatchObject({ pgid: stat.pid, sid: stat.pid, tpgid: stat.pid });
+    };
+    lead([tsrunBin, '--root', s.root, 'exec', '-t', 'tty-session']);
+    if (!hasRunc) return;
+    expect(s.runc(['run', '-d', '--bundle', join(s.dir, 'tty-session'), 'runc-tty-session'], { detached: true }).status).toBe(0);
+    lead([RUNC, '--root', s.runcRoot, 'exec', '-t', 'runc-tty-session']);
+  });
+
+  it('exec -t: the pty has its size before the process runs, every time (consoleSize to a --console-socket; the caller\'s in the foreground)', async () => {
+    s.running('tty-size');
+    const sized = join(s.dir, 'tty-size.json');
+    writeFileSync(sized, JSON.stringify({ terminal: true, consoleSize: { height: 40, width: 120 }, args: ['stty', 'size'], cwd: '/', env: ['PATH=/bin'] }));
+    for (let i = 0; i < 10; i += 1) {
+      const socket = join(s.dir, `size-${i}.sock`);
+      const engine = listen(socket, '', '40 120');
+      await engine.ready;
+      const r = s.tsrun(['exec', '-d', '--console-socket', socket, '--process', sized, 'tty-size']);
+      expect(r.status, r.stderr).toBe(0);
+      const { code, output } = await engine.done;
+      expect(code, `try ${i}: ${output}`).toBe(0);
+    }
+    // In the foreground the pty mirrors tsrun's own terminal (the driver's, 30x100).
+    for (let i = 0; i < 10; i += 1) {
+      const r = spawnSync('python3', [driver, '--', tsrunBin, '--root', s.root, 'exec', '-t', 'tty-size', 'stty', 'size'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stdout, `try ${i}: ${r.stderr}`).toMatch(/^30 100\s*\nexit=0/);
+    }
   });
 
   it('run -t in the foreground, without a socket, attaches the caller\'s terminal', () => {

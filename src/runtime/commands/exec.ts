@@ -1,13 +1,13 @@
 import { closeSync } from 'node:fs';
 import { errnoMessage, errnoName } from '../../linux/kernel.js';
 import { Container } from '../container/container.js';
+import type { Process } from '../../config/types.js';
 import { execProcess, type ExecProcessOptions } from '../process/exec-process.js';
 import { waitInForeground } from '../process/foreground.js';
 import { joinContainer } from '../process/exec-conductor.js';
 import type { GlobalOptions } from '../options.js';
 import { writePidFile } from '../process/pid-file.js';
-import { sendToConsoleSocket } from '../../linux/process/pty-master.js';
-import { attachTerminal } from '../process/terminal.js';
+import { attachTerminal, callerWindowSize } from '../process/terminal.js';
 
 /** `tsrun exec`: the process, and how tsrun waits for it. */
 export interface ExecOptions extends ExecProcessOptions {
@@ -34,11 +34,15 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const { puppet, terminal, path } = await Container.locked(g.root, o.id, (container) => {
     const status = container.allow('exec');
     const spec = container.config();
-    const proc = execProcess(spec.process, o);
-    if (proc.terminal === true && o.detach && o.consoleSocket === undefined) {
+    const requested = execProcess(spec.process, o);
+    if (requested.terminal === true && o.detach && o.consoleSocket === undefined) {
       throw new Error('exec -t -d: a detached process needs --console-socket to hand its terminal to');
     }
-    return { ...joinContainer(container, spec, proc, o.preserveFds, container.state(status)), path: proc.args?.[0] ?? '' };
+    const proc = requested.terminal === true && o.consoleSocket === undefined ? mirrorCallerTerminal(requested) : requested;
+    const joined = joinContainer(container, spec, proc, o.preserveFds, container.state(status), {
+      ...(o.consoleSocket === undefined ? {} : { consoleSocket: o.consoleSocket }),
+    });
+    return { ...joined, path: proc.args?.[0] ?? '' };
   });
   const execErrno = puppet.execOutcome();
   if (execErrno !== undefined) {
@@ -49,10 +53,19 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   }
   if (o.pidFile !== undefined) writePidFile(o.pidFile, puppet.pid);
   puppet.detach();
-  if (terminal !== undefined && o.consoleSocket !== undefined) sendToConsoleSocket(o.consoleSocket, terminal);
   if (o.detach) return 0;
-  const attached = terminal === undefined || o.consoleSocket !== undefined ? undefined : attachTerminal(terminal);
+  const attached = terminal === undefined ? undefined : attachTerminal(terminal);
   const code = await waitInForeground(puppet);
   await attached?.finish();
   return code;
+}
+
+/**
+ * A foreground `exec -t` without a socket: the pty is tsrun's own terminal
+ * seen from inside, so it takes that terminal's size (over consoleSize)
+ * before the process runs, not at the first resize after it started.
+ */
+function mirrorCallerTerminal(proc: Process): Process {
+  const size = callerWindowSize();
+  return size === undefined ? proc : { ...proc, consoleSize: size };
 }

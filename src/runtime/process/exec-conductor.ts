@@ -14,21 +14,23 @@ import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './preserved-fds.js';
 import { processFields } from './process-fields.js';
 import { sendSeccompListener } from '../../linux/seccomp/send-listener.js';
-import { takePtyMaster } from '../../linux/process/pty-master.js';
+import { sendToConsoleSocket, takePtyMaster } from '../../linux/process/pty-master.js';
 
 /** A process started in a running container, released to execve. */
 export interface JoinedProcess {
   readonly puppet: Puppet;
-  /** With process.terminal: tsrun's copy of the pty master. */
+  /** With process.terminal and no console socket: tsrun's copy of the pty master. */
   readonly terminal?: number;
 }
 
-/** What differs from an `exec` when tsrun itself runs a program in the container (a startContainer hook). */
+/** What differs between one join and another: an `exec` and a program tsrun itself runs in the container (a startContainer hook). */
 export interface JoinOptions {
   /** The program's path in the container, when it is not args[0] (a hook's `path`); checked already. */
   readonly executable?: string;
   /** fds to become its stdin, stdout and stderr instead of tsrun's. */
   readonly stdio?: readonly [number, number, number];
+  /** With process.terminal: where the pty master goes, before the process may run (an engine's --console-socket). */
+  readonly consoleSocket?: string;
 }
 
 /**
@@ -107,7 +109,14 @@ export function joinContainer(
         },
         terminal() {
           if (plan.pty === undefined) throw new Error('a terminal checkpoint without a pty');
-          terminal = takePtyMaster(puppet.pid, plan.pty.master, proc.consoleSize);
+          // Sized, and in the engine's hands, while the process still waits:
+          // a program that asks for its window size at once (stty size, an
+          // editor) must not see 0x0. An engine that sizes the pty itself
+          // (podman 4.3 sends no consoleSize; conmon resizes once it holds
+          // the master) gets it before execve, as from runc, not after.
+          const master = takePtyMaster(puppet.pid, plan.pty.master, proc.consoleSize);
+          if (options.consoleSocket === undefined) terminal = master;
+          else sendToConsoleSocket(options.consoleSocket, master);
         },
         'seccomp-listener'() {
           if (plan.seccompListener === undefined || spec.linux?.seccomp === undefined) throw new Error('a seccomp-listener checkpoint without a listener');

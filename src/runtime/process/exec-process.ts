@@ -30,7 +30,10 @@ export interface ExecProcessOptions {
  * own process (from config.json) with the command line's changes applied,
  * as runc does. A --process without an AppArmor profile or SELinux label
  * gets the container's, as in runc: the confinement of a container is not
- * dropped by leaving a field out.
+ * dropped by leaving a field out. Nor is its oomScoreAdj: runc gives every
+ * exec process the container's, so a --process without one gets the
+ * container's too (an engine's process.json may leave it out), and one that
+ * names its own gets that (config.md makes it a field of the process).
  */
 export function execProcess(base: Process | undefined, o: ExecProcessOptions): Process {
   if (o.processFile !== undefined) {
@@ -40,6 +43,7 @@ export function execProcess(base: Process | undefined, o: ExecProcessOptions): P
       ...proc,
       ...(nonEmpty(proc.apparmorProfile) || base?.apparmorProfile === undefined ? {} : { apparmorProfile: base.apparmorProfile }),
       ...(nonEmpty(proc.selinuxLabel) || base?.selinuxLabel === undefined ? {} : { selinuxLabel: base.selinuxLabel }),
+      ...(proc.oomScoreAdj !== undefined || base?.oomScoreAdj === undefined ? {} : { oomScoreAdj: base.oomScoreAdj }),
     };
   }
   if (o.args.length === 0) throw new Error('exec: a command is required (tsrun exec <id> <command> [args...]), or --process');

@@ -1,6 +1,12 @@
 import { writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
+import type { ConsoleSize } from '../../config/types.js';
 import { setWindowSize } from '../../linux/kernel.js';
+
+/** The size of tsrun's own terminal (its stdout), which a foreground pty mirrors; undefined when stdout is no terminal. */
+export function callerWindowSize(): ConsoleSize | undefined {
+  return process.stdout.isTTY === true ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
+}
 
 /**
  * A foreground `run -t` or `exec -t` without --console-socket: tsrun's own
@@ -14,7 +20,8 @@ export function attachTerminal(master: number): { finish: () => Promise<void> } 
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
   const resize = () => {
-    if (process.stdout.isTTY === true) setWindowSize(master, process.stdout.rows, process.stdout.columns);
+    const size = callerWindowSize();
+    if (size !== undefined) setWindowSize(master, size.height, size.width);
   };
   resize();
   process.on('SIGWINCH', resize);

@@ -24,6 +24,8 @@ export function skipReason(): string | undefined {
 export interface Sandbox {
   /** --root for this test file: a fresh directory. */
   readonly root: string;
+  /** runc's --root beside it. */
+  readonly runcRoot: string;
   readonly dir: string;
   tsrun(args: readonly string[], options?: { input?: string; extraFds?: number[] }): SpawnSyncReturns<string>;
   bundle(name: string, edit: (config: ConfigObject) => void): string;
@@ -31,8 +33,18 @@ export interface Sandbox {
   pid(id: string): number;
   /** `run -d` a container whose init sleeps (after `edit`); returns its host pid. */
   running(id: string, edit?: (config: ConfigObject) => void): number;
+  /**
+   * runc (RUNC, when installed) on this sandbox's bundles, with a state root
+   * of its own: the reference tsrun is compared with. `detached` for `run -d`,
+   * whose container would keep captured pipes open.
+   */
+  runc(args: readonly string[], options?: { detached?: boolean }): SpawnSyncReturns<string>;
   cleanup(): void;
 }
+
+/** The runc the tests compare tsrun with (Debian's package). */
+export const RUNC = '/usr/sbin/runc';
+export const hasRunc = existsSync(RUNC);
 
 // The config shape as JSON: tests edit it freely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,12 +55,14 @@ export function sandbox(): Sandbox {
   // User-namespaced containers run as unprivileged host ids: they must be able to reach their rootfs.
   chmodSync(dir, 0o755);
   const root = join(dir, 'state');
+  const runcRoot = join(dir, 'runc-state');
   // Mount destinations get created in the rootfs: each sandbox works on its own copy.
   const rootfs = join(dir, 'rootfs');
   cpSync(exampleRootfs, rootfs, { recursive: true, verbatimSymlinks: true });
   let counter = 0;
   return {
     root,
+    runcRoot,
     dir,
     tsrun(args, options = {}) {
       // Files, not pipes: a created container keeps tsrun's stdout and stderr
@@ -91,9 +105,19 @@ export function sandbox(): Sandbox {
       if (r.status !== 0) throw new Error(`run -d ${id} failed: ${r.stderr}`);
       return this.pid(id);
     },
+    runc(args, options = {}) {
+      return spawnSync(RUNC, ['--root', runcRoot, ...args], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        ...(options.detached === true ? { stdio: 'ignore' as const } : {}),
+      });
+    },
     cleanup() {
       for (const id of existsSync(root) ? readdirSync(root) : []) {
         spawnSync(tsrunBin, ['--root', root, 'delete', '--force', id], { encoding: 'utf8' });
+      }
+      for (const id of existsSync(runcRoot) ? readdirSync(runcRoot) : []) {
+        spawnSync(RUNC, ['--root', runcRoot, 'delete', '--force', id], { encoding: 'utf8' });
       }
       rmSync(dir, { recursive: true, force: true });
     },
@@ -132,6 +156,14 @@ export function baseConfig(): ConfigObject {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+}
+
+/** pid, process group, session, controlling tty (0: none) and the tty's foreground group, from a /proc/<pid>/stat line. */
+export function sessionOf(stat: string): { pid: number; pgid: number; sid: number; tty: number; tpgid: number } {
+  // The fields after the command name, which is in parentheses and may contain spaces: state, ppid, pgrp, session, tty_nr, tpgid.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  const field = (i: number) => Number(rest[i]);
+  return { pid: Number(stat.trim().split(' ')[0]), pgid: field(2), sid: field(3), tty: field(4), tpgid: field(5) };
 }
 
 /** Run a shell script as the container's process. */

@@ -69,6 +69,17 @@ describe('planJoin', () => {
     expect(early.credentials.seccompBeforeReady).toBe(true);
   });
 
+  it("leads a session and process group of its own, as runc's exec process does: setsid once, in the process that execs", () => {
+    for (const namespaceFds of [input().namespaceFds, [...input().namespaceFds, { type: 'pid' as const, fd: 27 }]]) {
+      const lines = render(planJoin(input({ namespaceFds })).steps);
+      expect(lines.filter((l) => l.startsWith('setsid('))).toEqual(['setsid() ?report']);
+      const setsid = mustFind(lines, 'setsid() ?report');
+      // After the fork into a pid namespace (the forker exits), and before the credentials drop.
+      expect(setsid).toBeGreaterThan(mustFind(lines, 'chroot(".") ?report'));
+      expect(setsid).toBeLessThan(mustFind(lines, /^syscall\(SYS_setresuid/));
+    }
+  });
+
   it('expects the credentials of the process it was given', () => {
     const { credentials } = planJoin(input({ setgroupsAllowed: false, proc: { ...proc, user: { uid: 7, gid: 8 } } }));
     expect(credentials).toMatchObject({ uid: 7, gid: 8, groups: undefined, effective: 1n << 5n, noNewPrivileges: true });

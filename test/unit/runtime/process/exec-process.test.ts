@@ -69,6 +69,19 @@ describe('execProcess', () => {
     expect(execProcess(confined, { ...none, args: [], processFile: own }).apparmorProfile).toBe('mine');
   });
 
+  it("gives a --process without oomScoreAdj the container's, as runc gives every exec process; one of its own wins", () => {
+    const adjusted: Process = { ...base, oomScoreAdj: 100 };
+    expect(execProcess(adjusted, none).oomScoreAdj).toBe(100);
+    const dir = temporaryDir();
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, JSON.stringify({ args: ['id'], cwd: '/' }));
+    expect(execProcess(adjusted, { ...none, args: [], processFile: plain }).oomScoreAdj).toBe(100);
+    expect(execProcess(base, { ...none, args: [], processFile: plain })).not.toHaveProperty('oomScoreAdj');
+    const own = join(dir, 'own.json');
+    writeFileSync(own, JSON.stringify({ args: ['id'], cwd: '/', oomScoreAdj: -5 }));
+    expect(execProcess(adjusted, { ...none, args: [], processFile: own }).oomScoreAdj).toBe(-5);
+  });
+
   it('needs a command', () => {
     expect(() => execProcess(base, { ...none, args: [] })).toThrow('a command is required');
   });
