@@ -15,10 +15,12 @@ command -v node >/dev/null || fail "Node.js (>= 20.19) is required"
 command -v npm >/dev/null || fail "npm is required"
 
 # busybox-static: the example and test rootfs. runc and crun: the reference
-# runtimes the tests compare against. containerd and podman: engines the tests drive tsrun with.
+# runtimes the tests compare against. containerd, podman and docker.io (dockerd, its client, tini):
+# engines the tests drive tsrun with. The docker test starts a dockerd of its own; this machine
+# kind's /usr/sbin/policy-rc.d (exit 101) keeps the package from starting a system one.
 # (qemu, apparmor, secilc and the guest kernel for the tests in the qemu guest: .ci/cgroup2-vm/prepare.sh.)
 missing=()
-for pkg in busybox-static libseccomp2 runc crun containerd podman; do
+for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # python3: the tests' pty driver, console-socket receiver and seccomp agent.
