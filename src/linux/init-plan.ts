@@ -41,6 +41,8 @@ export interface InitPlanInput extends ChainInput {
   readonly mountLabel?: string;
   /** On a cgroup v1 host, the container's planned cgroup directories (see RootfsContext). */
   readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
+  /** See RootfsContext.cgroupV2Bind. */
+  readonly cgroupV2Bind?: string;
 }
 
 export type InitPlan = PlannedChain<InitCheckpoint>;
@@ -139,6 +141,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     writer: w,
     ...(input.mountLabel === undefined ? {} : { mountLabel: input.mountLabel }),
     ...(input.cgroupV1Dirs === undefined ? {} : { cgroupV1Dirs: input.cgroupV1Dirs }),
+    ...(input.cgroupV2Bind === undefined ? {} : { cgroupV2Bind: input.cgroupV2Bind }),
   };
   planMounts(ctx);
   planDevices(ctx);

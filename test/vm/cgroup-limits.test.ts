@@ -75,6 +75,30 @@ describe.skipIf(skip !== undefined)('cgroup v2 limits, enforced (pure cgroup v2 
     }
   });
 
+  it('a container in a user namespace that shares the host cgroup namespace sees its own cgroup at /sys/fs/cgroup, as a bind (cgroup2 cannot be mounted there)', () => {
+    const bundle = s.bundle('vm-userns-cg', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'cgroup');
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.resources.pids = { limit: 42 };
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      // The count is read by the shell itself (builtins only), so the cgroup holds one process then.
+      shell(c, 'read max < /sys/fs/cgroup/pids.max; echo $max; n=0; while read p; do n=$((n+1)); done < /sys/fs/cgroup/cgroup.procs; echo $n; grep " /sys/fs/cgroup " /proc/self/mountinfo');
+    });
+    const r = s.tsrun(['run', '--bundle', bundle, 'vm-userns-cg']);
+    expect(r.status, r.stderr).toBe(0);
+    const [max, procs, mount] = r.stdout.trim().split('\n');
+    expect(r.stdout.trim().split('\n'), r.stdout).toHaveLength(3);
+    // The container's own cgroup (the root cgroup has no pids.max), holding the container's one process.
+    expect(max).toBe('42');
+    expect(procs).toBe('1');
+    // A bind of the container's directory (its root is the cgroup's path, not "/"), read-only.
+    expect(mount?.split(' ')[3]).toBe('/vm-userns-cg');
+    expect(mount?.split(' ')[5]).toMatch(/^ro,/);
+    expect(existsSync(join(CGROUP, 'vm-userns-cg')), 'run removes the cgroup').toBe(false);
+  });
+
   it('memory.max OOM-kills a hog; memory.events counts it and `events` reports it', async () => {
     const out = start('vm-oom', 'while [ ! -e /out/go ]; do sleep 0.05; done; tail /dev/zero; sleep 1000', (c) => {
       // swap = limit: no swap at all, so the hog cannot escape to it.

@@ -23,13 +23,15 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
     planCgroupV1Mount(ctx, configured, field, ctx.cgroupV1Dirs);
     return;
   }
-  const mount = sysfsFallback(ctx, configured);
+  const cgroupBind = configured.type === 'cgroup' && ctx.cgroupV2Bind !== undefined;
+  const mount = cgroupBind ? cgroup2Bind(configured, ctx.cgroupV2Bind as string) : sysfsFallback(ctx, configured);
   const options = parseMountOptions(mount.options);
   const isBind = mount.type === 'bind' || options.bind;
   const w = ctx.writer;
   const dest = mount.destination;
   const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
-  makePath(ctx, dest, isBind && !isDirectory(source, field));
+  // The container's cgroup is made at checkpoint "spawned", after this plan: a directory not there yet.
+  makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field));
 
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
   const type = isBind ? undefined : filesystemType(mount.type, field);
@@ -77,6 +79,17 @@ function sysfsFallback(ctx: RootfsContext, mount: Mount): Mount {
   // "ro" must reach /sys's submounts too (cgroup, debugfs, ...): add its recursive form.
   const recursive = keep.includes('ro') ? ['rro'] : [];
   return { ...mount, type: 'bind', source: '/sys', options: ['rbind', ...keep, ...recursive] };
+}
+
+/**
+ * Mounting cgroup2 needs CAP_SYS_ADMIN over the cgroup namespace's owner: a
+ * user-namespaced container that shares the host's cgroup namespace cannot
+ * mount one. As runc does, it gets a bind of its own cgroup instead, never
+ * the host's whole tree; the mount's own flags (ro, nosuid, ...) still apply.
+ */
+function cgroup2Bind(mount: Mount, dir: string): Mount {
+  const keep = (mount.options ?? []).filter((o) => ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'relatime', 'noatime'].includes(o));
+  return { ...mount, type: 'bind', source: dir, options: ['rbind', ...keep] };
 }
 
 function bindSource(ctx: RootfsContext, mount: Mount, field: string): string {

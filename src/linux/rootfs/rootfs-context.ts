@@ -25,5 +25,11 @@ export interface RootfsContext {
    * (the driver's plan), which a "cgroup" mount shows; undefined on cgroup v2.
    */
   readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
+  /**
+   * On a cgroup v2 host, for a container in a user namespace without a
+   * cgroup namespace of its own: its cgroup2 directory, which a "cgroup"
+   * mount binds (a new cgroup2 mount there is EPERM).
+   */
+  readonly cgroupV2Bind?: string;
   readonly writer: ChainWriter;
 }

@@ -1,13 +1,13 @@
 import { closeSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Process, Spec, State } from '../../config/types.js';
-import { planCgroup, type CgroupPlacement, type ContainerCgroup } from '../../linux/cgroups/manager.js';
+import { planCgroup, type CgroupPlacement, type ContainerCgroup, type PlannedCgroup } from '../../linux/cgroups/manager.js';
 import { inNamespacesOf, withPidNamespaceOf } from '../../linux/enter-namespaces.js';
 import { writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
 import { planInit } from '../../linux/init-plan.js';
 import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
 import { readMountInfo } from '../../linux/mountinfo.js';
-import { NAMESPACES, planNamespaces } from '../../linux/namespaces.js';
+import { NAMESPACES, planNamespaces, type NamespacePlan } from '../../linux/namespaces.js';
 import { makeExecFifo } from '../../linux/process/exec-fifo.js';
 import { findStartProgram, hostPath } from '../../linux/process/find-executable.js';
 import { withHome } from '../../linux/process/home-env.js';
@@ -129,6 +129,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
       ...(mountLabel === undefined ? {} : { mountLabel }),
       ...(cgroups.version === 1 ? { cgroupV1Dirs: cgroups.dirs } : {}),
+      ...cgroupV2Bind(cgroups, namespaces),
     });
     const puppet = withPidNamespaceOf(pidJoin, () =>
       Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), channel, plan.steps),
@@ -202,6 +203,18 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
  * root. (A container that should share the host's mounts omits the mount
  * namespace instead, and gets a chroot.)
  */
+/**
+ * A container in a user namespace that shares the host's cgroup namespace
+ * cannot mount cgroup2 (EPERM): its "cgroup" mount becomes a bind of its own
+ * cgroup (plan-mounts.ts, cgroup2Bind). Only on cgroup v2: the v1 view is
+ * made of binds anyway.
+ */
+function cgroupV2Bind(cgroups: Pick<PlannedCgroup, 'version' | 'dirs'>, namespaces: NamespacePlan): { cgroupV2Bind?: string } {
+  const dir = cgroups.dirs[''];
+  if (cgroups.version !== 2 || dir === undefined || !namespaces.has('user') || namespaces.has('cgroup')) return {};
+  return { cgroupV2Bind: dir };
+}
+
 function refuseHostMountNamespace(joins: ReadonlyArray<{ type: string; path: string }>): void {
   const mount = joins.find((j) => j.type === 'mount');
   if (mount === undefined) return;

@@ -78,6 +78,7 @@ export function rootfsHarness(
     owner?: { uid: number; gid: number };
     mountLabel?: string;
     cgroupV1Dirs?: Readonly<Record<string, string>>;
+    cgroupV2Bind?: string;
   } = {},
 ): PlannerHarness {
   const fds = new FdTable([0, 1, 2]);
@@ -96,6 +97,7 @@ export function rootfsHarness(
     writer: w,
     ...(options.mountLabel === undefined ? {} : { mountLabel: options.mountLabel }),
     ...(options.cgroupV1Dirs === undefined ? {} : { cgroupV1Dirs: options.cgroupV1Dirs }),
+    ...(options.cgroupV2Bind === undefined ? {} : { cgroupV2Bind: options.cgroupV2Bind }),
   };
   return { ctx, w, fds };
 }

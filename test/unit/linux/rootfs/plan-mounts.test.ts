@@ -216,6 +216,19 @@ describe('planMounts', () => {
     expect(plan([sysfs], { userns: false, newNetwork: false }).lines.filter((l) => l.startsWith('mount('))).toEqual([sysfsMount]);
   });
 
+  it('replaces a cgroup mount by a bind of the container\'s own cgroup2 directory where cgroup2 cannot be mounted (user namespace, host cgroup namespace)', () => {
+    const cgroup: Mount = { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] };
+    const bound = plan([cgroup], { userns: true, cgroupV2Bind: '/sys/fs/cgroup/machine/c1' }).lines.filter((l) => l.startsWith('mount('));
+    expect(bound).toEqual([
+      'mount("/sys/fs/cgroup/machine/c1", "/proc/self/fd/4", null, MS_BIND|MS_REC, null) ?report',
+      'mount(null, "/proc/self/fd/4", null, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND|MS_RELATIME, null) ?report',
+    ]);
+    // Elsewhere it stays a cgroup2 mount.
+    expect(plan([cgroup], { userns: true }).lines.filter((l) => l.startsWith('mount('))).toEqual([
+      'mount("cgroup", "/proc/self/fd/4", "cgroup2", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RELATIME, null) ?report',
+    ]);
+  });
+
   it('makes the /sys fallback read-only recursively when sysfs is "ro": the remount, then mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE)', () => {
     const sysfs: Mount = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] };
     const { lines, steps } = plan([sysfs], { userns: true, newNetwork: false });
