@@ -58,7 +58,8 @@ export function copyUp(pid: number, planned: PlannedCopyUp, existed: boolean): v
     try {
       withFsIds(ids.uid, ids.gid, () => {
         copyEntries({ at, owner }, planned.destination, covered, tmpfs);
-        guarded(at, planned.destination, () => takeOwnerAndMode(owner, fstatSync(covered), tmpfs));
+        // The tmpfs root takes the covered directory's mode but keeps its owner (the container's root), as in runc.
+        guarded(at, planned.destination, () => fchmodSync(tmpfs, fstatSync(covered).mode & 0o7777));
       });
     } finally {
       closeSync(tmpfs);
