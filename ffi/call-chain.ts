@@ -21,6 +21,8 @@ const SIGSET_SIZE = 128;
 
 /** What the parent expects in the report pipe, in order. */
 export interface ReportSlot {
+  /** The index, in the planned steps, of the step that reports here. */
+  readonly step: number;
   readonly what: string;
   readonly tolerate: readonly string[];
   /** Set on the slot that a checkpoint's own read(2) reports. */
@@ -85,7 +87,7 @@ export class CompiledChain {
         throw new Error(`the chain's fork "${step.what}" must be followed by a checkpoint`);
       }
     });
-    for (const step of steps) {
+    steps.forEach((step, index) => {
       if (step.kind === 'fork') {
         // clone(setcontext, stack, CLONE_PARENT | SIGCHLD, <the context after exit_group>):
         // the child starts at the next step; this process reports and exits.
@@ -93,31 +95,31 @@ export class CompiledChain {
         checked(clone);
         natives.push({ fn: symbolAddress('syscall'), args: [BigInt(SYS.exit_group), 0n] });
         clone.contextArg = natives.length;
-        this.slots.push({ what: step.what, tolerate: [] });
-        continue;
+        this.slots.push({ step: index, what: step.what, tolerate: [] });
+        return;
       }
       if (step.kind === 'unblock-signals') {
         unblockedFrom = natives.length;
-        continue;
+        return;
       }
       if (step.kind === 'checkpoint') {
         checked({ fn: symbolAddress('read'), args: [BigInt(channel.syncRead), syncByte, 1n] });
-        this.slots.push({ what: `checkpoint ${step.name}`, tolerate: [], checkpoint: step.name });
-        continue;
+        this.slots.push({ step: index, what: `checkpoint ${step.name}`, tolerate: [], checkpoint: step.name });
+        return;
       }
       if (step.kind === 'report') {
         natives.push({ fn: write, args: [BigInt(channel.reportWrite), errnoAddress, 4n] });
-        this.slots.push({ what: step.what, tolerate: [] });
-        continue;
+        this.slots.push({ step: index, what: step.what, tolerate: [] });
+        return;
       }
       const target = { fn: symbolAddress(step.fn), args: step.args.map((a) => this.marshal(a)) };
       if (step.report === undefined) {
         natives.push(target);
       } else {
         checked(target);
-        this.slots.push({ what: step.report, tolerate: step.tolerate ?? [] });
+        this.slots.push({ step: index, what: step.report, tolerate: step.tolerate ?? [] });
       }
-    }
+    });
     natives.forEach((native, i) => {
       native.blocked = unblockedFrom === undefined || i < unblockedFrom;
     });

@@ -93,14 +93,20 @@ export const SIG_DFL = 0;
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  GET_DUMPABLE: 3,
   SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
+  GET_SECUREBITS: 27,
+  SET_SECUREBITS: 28,
   CAPBSET_DROP: 24,
   SET_NO_NEW_PRIVS: 38,
   CAP_AMBIENT: 47,
   CAP_AMBIENT_RAISE: 2,
   CAP_AMBIENT_CLEAR_ALL: 4,
 } as const;
+
+/** securebits (linux/securebits.h): uid changes, fsuid included, leave the capability sets alone. */
+export const SECBIT_NO_SETUID_FIXUP = 1 << 2;
 
 /** capset(2) header version 3: two 32-bit words per set. */
 export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;

@@ -38,6 +38,7 @@ function bind() {
     memfdCreate: f('int memfd_create(const char *name, unsigned int flags)'),
     umount2: f('int umount2(const char *target, int flags)'),
     unshare: f('int unshare(int flags)'),
+    prctl: f('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     ioctl: f('int ioctl(int fd, unsigned long request, ...)'),
     socket: f('int socket(int domain, int type, int protocol)'),
     connect: f('int connect(int fd, const uint8_t *addr, uint32_t len)'),

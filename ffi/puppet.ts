@@ -23,6 +23,8 @@ export class Puppet {
   private next = 0;
   private exited = false;
   private exitStatus: number | undefined;
+  /** The errno each step reported (0 for success), by its index in the planned steps. */
+  private readonly outcomes = new Map<number, number>();
 
   private constructor(
     private current: number,
@@ -105,9 +107,21 @@ export class Puppet {
     this.consume(slot);
   }
 
+  /**
+   * The errno step `step` (an index into the planned steps) reported: 0, or
+   * one it tolerated. A tolerated errno is still an answer from the kernel
+   * (EEXIST: the directory was already there), which a checkpoint may need.
+   */
+  errnoOf(step: number): number {
+    const errno = this.outcomes.get(step);
+    if (errno === undefined) throw new Error(`step ${step} of the chain has not reported (yet), or is not a checked step`);
+    return errno;
+  }
+
   private consume(slot: ReportSlot): void {
     const errno = this.readReport(slot);
     this.next += 1;
+    this.outcomes.set(slot.step, errno);
     if (errno !== 0 && !slot.tolerate.includes(errnoName(errno))) throw new StepFailedError(slot, errno);
   }
 

@@ -7,7 +7,7 @@ import { CAPABILITIES, HOOK_NAMES, NAMESPACE_TYPES } from './linux-names.js';
 import { SPEC_VERSION } from './spec-version.js';
 
 // The Linux mount options the spec says runtimes MUST or SHOULD recognise;
-// idmap/ridmap (id-mapped mounts) and tmpcopyup are not implemented.
+// idmap/ridmap (id-mapped mounts) are not implemented.
 const MOUNT_OPTIONS = [
   'async',
   'atime',
@@ -65,6 +65,7 @@ const MOUNT_OPTIONS = [
   'suid',
   'symfollow',
   'sync',
+  'tmpcopyup',
   'unbindable',
 ];
 

@@ -23,14 +23,18 @@ export class ChainWriter {
     this.steps.push(call(fn, args));
   }
 
-  /** A call whose errno is reported and checked at the next checkpoint. */
-  check(what: string, fn: string, args: readonly ChainArg[], tolerate?: readonly string[]): void {
-    this.steps.push(call(fn, args, what, tolerate));
+  /**
+   * A call whose errno is reported and checked at the next checkpoint.
+   * Returns the step's index, by which the parent can ask the errno it
+   * reported (Puppet.errnoOf), a tolerated one included.
+   */
+  check(what: string, fn: string, args: readonly ChainArg[], tolerate?: readonly string[]): number {
+    return this.steps.push(call(fn, args, what, tolerate)) - 1;
   }
 
   /** A raw syscall(2), checked. */
-  sys(what: string, name: Syscall, args: readonly ChainArg[], tolerate?: readonly string[]): void {
-    this.check(what, 'syscall', [SYS[name], ...args], tolerate);
+  sys(what: string, name: Syscall, args: readonly ChainArg[], tolerate?: readonly string[]): number {
+    return this.check(what, 'syscall', [SYS[name], ...args], tolerate);
   }
 
   checkpoint(name: Checkpoint): void {

@@ -13,6 +13,12 @@ export type Checkpoint =
   | 'forked'
   /** An init in its namespaces, root of its user namespace. */
   | 'isolated'
+  /**
+   * A tmpfs with "tmpcopyup" is mounted; the process holds an fd of the
+   * directory it covers and one of the new tmpfs, and the parent copies the
+   * one into the other. One per such mount, in mount order.
+   */
+  | 'copy-up'
   /** An init's mounts are made (and its pty opened), before pivot_root. */
   | 'mounted'
   /** An exec's pty is open. */
@@ -23,23 +29,26 @@ export type Checkpoint =
   | 'ready';
 
 /** The checkpoints an init's chain can have, in the order they come. */
-export const INIT_CHECKPOINTS = ['spawned', 'isolated', 'mounted', 'seccomp-listener', 'ready'] as const satisfies readonly Checkpoint[];
+export const INIT_CHECKPOINTS = ['spawned', 'isolated', 'copy-up', 'mounted', 'seccomp-listener', 'ready'] as const satisfies readonly Checkpoint[];
 export type InitCheckpoint = (typeof INIT_CHECKPOINTS)[number];
 
 /** The checkpoints an exec's chain can have, in the order they come. */
 export const EXEC_CHECKPOINTS = ['spawned', 'forked', 'terminal', 'seccomp-listener', 'ready'] as const satisfies readonly Checkpoint[];
 export type ExecCheckpoint = (typeof EXEC_CHECKPOINTS)[number];
 
+/** The checkpoints a chain may meet more than once in a row: one per mount that asks for it. */
+const REPEATABLE: ReadonlySet<Checkpoint> = new Set<Checkpoint>(['copy-up']);
+
 /**
  * The checkpoints a planner wrote, checked against those its kind of chain
- * may have, in that order and each once: the conductor has a handler for
- * exactly those.
+ * may have, in that order and each once (a repeatable one: once per use,
+ * back to back): the conductor has a handler for exactly those.
  */
 export function checkpointsOf<C extends Checkpoint>(written: readonly Checkpoint[], allowed: readonly C[]): C[] {
   let last = -1;
   for (const name of written) {
     const at = allowed.indexOf(name as C);
-    if (at <= last) throw new Error(`the planned chain has checkpoint "${name}" out of place (${written.join(', ')}; allowed, in order: ${allowed.join(', ')})`);
+    if (at < last || at === -1 || (at === last && !REPEATABLE.has(name))) throw new Error(`the planned chain has checkpoint "${name}" out of place (${written.join(', ')}; allowed, in order: ${allowed.join(', ')})`);
     last = at;
   }
   return written as C[];

@@ -18,6 +18,7 @@ import { planAttachTerminal, planConsole, planOpenPty } from './process/plan-ter
 import { devIsHostBind, planDevices } from './rootfs/plan-devices.js';
 import { planFinish } from './rootfs/plan-finish.js';
 import { makePath } from './rootfs/make-path.js';
+import type { PlannedCopyUp } from './rootfs/plan-copy-up.js';
 import { planMounts } from './rootfs/plan-mounts.js';
 import { planPivot } from './rootfs/plan-pivot.js';
 import type { RootfsContext } from './rootfs/rootfs-context.js';
@@ -45,7 +46,10 @@ export interface InitPlanInput extends ChainInput {
   readonly cgroupV2Bind?: string;
 }
 
-export type InitPlan = PlannedChain<InitCheckpoint>;
+export type InitPlan = PlannedChain<InitCheckpoint> & {
+  /** The "tmpcopyup" mounts, in order: the parent copies each at its "copy-up" checkpoint. */
+  readonly copyUps: readonly PlannedCopyUp[];
+};
 
 /**
  * The container process's whole life before execve, as chain steps. The
@@ -54,6 +58,8 @@ export type InitPlan = PlannedChain<InitCheckpoint>;
  *   joins the cgroup, sets rlimits and oom_score_adj.
  * - "isolated": namespaces entered and "/" made a slave of the host, so no
  *   mount from here on can reach the host.
+ * - "copy-up" (one per "tmpcopyup" tmpfs, right after it is mounted): the
+ *   parent copies the directory it covers into it.
  * - "mounted": every mount and device in place, not pivoted yet
  *   (createContainer hooks run here; the parent takes the pty master).
  * - "ready": pivoted, identity and credentials set; the parent checks
@@ -88,7 +94,10 @@ export function planInit(input: InitPlanInput): InitPlan {
     w.check('unshare(CLONE_NEWTIME)', 'unshare', [CLONE.NEWTIME]);
   }
   w.checkpoint('spawned');
-  if (mapsByParent) planNotDumpable(w);
+  // The parent copies a tmpcopyup through /proc/<pid>/fd, which an unprivileged caller may
+  // only open while the process is dumpable: it turns non-dumpable after its copy-ups.
+  const dumpableForCopyUp = mapsByParent && (spec.mounts ?? []).some((m) => (m.options ?? []).includes('tmpcopyup'));
+  if (mapsByParent && !dumpableForCopyUp) planNotDumpable(w);
 
   for (const [type, fd] of input.joinFds) {
     const info = NAMESPACES[type as keyof typeof NAMESPACES];
@@ -143,7 +152,8 @@ export function planInit(input: InitPlanInput): InitPlan {
     ...(input.cgroupV1Dirs === undefined ? {} : { cgroupV1Dirs: input.cgroupV1Dirs }),
     ...(input.cgroupV2Bind === undefined ? {} : { cgroupV2Bind: input.cgroupV2Bind }),
   };
-  planMounts(ctx);
+  const copyUps = planMounts(ctx);
+  if (dumpableForCopyUp) planNotDumpable(w);
   planDevices(ctx);
   // As runc and crun: a process.cwd the image lacks is made (by the container's root, with
   // every mount in place, so it lands on whatever covers it), before the root can turn read-only.
@@ -174,5 +184,5 @@ export function planInit(input: InitPlanInput): InitPlan {
     w,
     fds,
   );
-  return { steps: w.steps, checkpoints: checkpointsOf(w.checkpoints, INIT_CHECKPOINTS), ...end, ...(pty === undefined ? {} : { pty }) };
+  return { steps: w.steps, checkpoints: checkpointsOf(w.checkpoints, INIT_CHECKPOINTS), copyUps, ...end, ...(pty === undefined ? {} : { pty }) };
 }

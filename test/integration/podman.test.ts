@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,46 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
       expect(r.tsrun.status, `tsrun ${command}: ${r.tsrun.stderr}`).toBe(code);
       for (const runtime of ['runc', 'tsrun'] as const) expect(r[runtime].stderr, runtime).toContain(`exec: "${command}": `);
     }
+  });
+
+  it('--read-only: the root is read-only, and /run, /tmp, /var/tmp are tmpfs copies of the image\'s (tmpcopyup) with both', () => {
+    // An image whose /var/tmp and /run hold something to copy.
+    const image = 'localhost/tsrun-busybox-seeded:test';
+    const rootfs = join(dir, 'seeded');
+    cpSync(exampleRootfs, rootfs, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(rootfs, 'var/tmp/seed'), 'seeded\n');
+    chmodSync(join(rootfs, 'var/tmp/seed'), 0o640);
+    mkdirSync(join(rootfs, 'run/lock'), { mode: 0o750 });
+    const tar = spawnSync('sh', ['-c', `tar -C ${rootfs} -c . | podman --root ${join(dir, 'storage')} --runroot ${join(dir, 'run')} --storage-driver vfs import - ${image}`], { encoding: 'utf8', env });
+    expect(tar.status, tar.stderr).toBe(0);
+    const script = [
+      'stat -c "%n %a %u:%g" /run /run/lock /tmp /var/tmp /var/tmp/seed',
+      'cat /var/tmp/seed',
+      'touch /run/a /tmp/b /var/tmp/c && echo tmpfs writable',
+      'touch /etc/x 2>/dev/null || echo root read-only',
+      // podman's order of its mounts varies from run to run.
+      'grep -E " /(run|tmp|var/tmp) " /proc/self/mountinfo | cut -d" " -f5,9 | sort',
+    ].join('; ');
+    const r = both(['--read-only', image, 'sh', '-c', script]);
+    expect(r.runc.status, r.runc.stderr).toBe(0);
+    expect(r.runc.stdout).toBe(
+      [
+        '/run 755 0:0',
+        '/run/lock 750 0:0',
+        '/tmp 1777 0:0',
+        '/var/tmp 1777 0:0',
+        '/var/tmp/seed 640 0:0',
+        'seeded',
+        'tmpfs writable',
+        'root read-only',
+        '/run tmpfs',
+        '/tmp tmpfs',
+        '/var/tmp tmpfs',
+        '',
+      ].join('\n'),
+    );
+    expect(r.tsrun.status, r.tsrun.stderr).toBe(0);
+    expect(r.tsrun.stdout).toBe(r.runc.stdout);
   });
 
   it('run -d, exec, stop and rm work the same way', () => {

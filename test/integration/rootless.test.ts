@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NOBODY, nobodyBundle, skipReason } from './support/harness.js';
@@ -63,5 +63,23 @@ describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
     } finally {
       asNobody(['--root', state, 'delete', '--force', 'rootless-exec']);
     }
+  });
+
+  it('copies a tmpcopyup tmpfs though tsrun lacks CAP_SYS_PTRACE: the process stays dumpable until its copy is made', () => {
+    rmSync(join(bundle, 'config.json'), { force: true });
+    const spec = asNobody(['spec', '--rootless']);
+    expect(spec.status, spec.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.process.terminal = false;
+    config.process.args = ['/bin/sh', '-c', 'stat -c "%n %a %u" /srv/data /srv/data/f; cat /srv/data/f'];
+    config.mounts.push({ destination: '/srv/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    // Made by nobody: the files in the image are the caller's own.
+    const data = join(bundle, 'rootfs/srv/data');
+    const made = spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'sh', '-c', `mkdir -p ${data} && chmod 750 ${data} && echo hi > ${data}/f`]);
+    expect(made.status).toBe(0);
+    const r = asNobody(['--root', join(dir, 'state'), 'run', 'rootless-copyup']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['/srv/data 750 0', '/srv/data/f 644 0', 'hi']);
   });
 });

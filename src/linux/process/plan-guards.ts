@@ -23,8 +23,11 @@ export function planGuards(w: ChainWriter, dumpable: 'not-dumpable' | 'dumpable-
  * its user namespace, or by the host's root while that root is unmapped: an
  * unprivileged parent could then not write the new user namespace's
  * uid_map, gid_map and setgroups. So under an unprivileged caller the
- * process stays dumpable until the maps are written. That caller's
- * containers cannot write the host's node binary anyway (root owns it).
+ * process stays dumpable until the maps are written (with a "tmpcopyup"
+ * mount, until its copy is made: the parent reads it through
+ * /proc/<pid>/fd). No program of the container runs before then, and that
+ * caller's containers cannot write the host's node binary anyway (root
+ * owns it).
  */
 export function planNotDumpable(w: ChainWriter): void {
   w.check('prctl(PR_SET_DUMPABLE, 0)', 'prctl', [PR.SET_DUMPABLE, 0, 0, 0, 0]);

@@ -5,12 +5,15 @@ import type { RootfsContext } from './rootfs-context.js';
  * Steps that create `path` (absolute, inside the container) and its missing
  * parents, each component resolved inside the rootfs. Existing components
  * are fine (EEXIST tolerated); the last one is a file when `file` is set,
- * as a bind mount of a file needs.
+ * as a bind mount of a file needs. For a directory, returns the index of
+ * the mkdirat step of the last component (none for "/"): its report, 0 or
+ * EEXIST, says whether the directory was already there.
  */
-export function makePath(ctx: RootfsContext, path: string, file: boolean): void {
+export function makePath(ctx: RootfsContext, path: string, file: boolean): number | undefined {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new Error(`mount destination ${path} must not contain ".."`);
   const w = ctx.writer;
+  let last: number | undefined;
   parts.forEach((name, i) => {
     const parent = `/${parts.slice(0, i).join('/')}`;
     const isLast = i === parts.length - 1;
@@ -23,7 +26,8 @@ export function makePath(ctx: RootfsContext, path: string, file: boolean): void 
       return;
     }
     const parentFd = i === 0 ? ctx.rootFd : w.openInRoot(`open ${parent} in the rootfs`, ctx.rootFd, parent, O.PATH | O.DIRECTORY);
-    w.check(`mkdir ${full} in the rootfs`, 'mkdirat', [parentFd, name, 0o755], ['EEXIST']);
+    last = w.check(`mkdir ${full} in the rootfs`, 'mkdirat', [parentFd, name, 0o755], ['EEXIST']);
     if (i !== 0) w.close(parentFd);
   });
+  return last;
 }

@@ -10,6 +10,8 @@ export interface ParsedMountOptions {
   data: string;
   bind: boolean;
   recursive: boolean;
+  /** "tmpcopyup": the new tmpfs gets a copy of the directory it covers (see plan-copy-up.ts). */
+  copyUp: boolean;
   /** MOUNT_ATTR_* to set and clear on the whole subtree (the r* options), via mount_setattr(2). */
   recursiveSet: number;
   recursiveClear: number;
@@ -88,15 +90,19 @@ const RECURSIVE_OPTIONS: Record<string, [boolean, number]> = {
 };
 
 /** Options tsrun recognises but does not implement yet: refused, never ignored. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'tmpcopyup', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const parsed: ParsedMountOptions = { flags: 0, propagation: [], data: '', bind: false, recursive: false, recursiveSet: 0, recursiveClear: 0 };
+  const parsed: ParsedMountOptions = { flags: 0, propagation: [], data: '', bind: false, recursive: false, copyUp: false, recursiveSet: 0, recursiveClear: 0 };
   const data: string[] = [];
   for (const option of options) {
     if (option === 'bind' || option === 'rbind') {
       parsed.bind = true;
       parsed.recursive ||= option === 'rbind';
+      continue;
+    }
+    if (option === 'tmpcopyup') {
+      parsed.copyUp = true;
       continue;
     }
     if (UNSUPPORTED.has(option)) throw new Error(`mount option "${option}" is not supported by tsrun yet`);

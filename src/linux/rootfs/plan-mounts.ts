@@ -8,30 +8,37 @@ import { planCgroupV1Mount } from './cgroup-v1-mount.js';
 import { makePath } from './make-path.js';
 import { labelledMountData, planMqueueLabel } from './mount-label.js';
 import { parseMountOptions } from './mount-options.js';
+import { planCopyUp, type PlannedCopyUp } from './plan-copy-up.js';
 import type { RootfsContext } from './rootfs-context.js';
 
 // struct mount_attr: attr_set, attr_clr, propagation, userns_fd (u64 each).
 const MOUNT_ATTR_SIZE = 32;
 
-/** Steps for every entry of config.json `mounts`, in order, before pivot_root. */
-export function planMounts(ctx: RootfsContext): void {
-  (ctx.spec.mounts ?? []).forEach((mount, i) => planMount(ctx, mount, `mounts[${i}]`));
+/**
+ * Steps for every entry of config.json `mounts`, in order, before
+ * pivot_root; returns the "tmpcopyup" mounts, one "copy-up" checkpoint each.
+ */
+export function planMounts(ctx: RootfsContext): PlannedCopyUp[] {
+  return (ctx.spec.mounts ?? []).flatMap((mount, i) => planMount(ctx, mount, `mounts[${i}]`) ?? []);
 }
 
-function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
+function planMount(ctx: RootfsContext, configured: Mount, field: string): PlannedCopyUp | undefined {
   if (configured.type === 'cgroup' && ctx.cgroupV1Dirs !== undefined) {
     planCgroupV1Mount(ctx, configured, field, ctx.cgroupV1Dirs);
-    return;
+    return undefined;
   }
   const cgroupBind = configured.type === 'cgroup' && ctx.cgroupV2Bind !== undefined;
   const mount = cgroupBind ? cgroup2Bind(configured, ctx.cgroupV2Bind as string) : sysfsFallback(ctx, configured);
   const options = parseMountOptions(mount.options);
   const isBind = mount.type === 'bind' || options.bind;
+  if (options.copyUp && (isBind || mount.type !== 'tmpfs')) {
+    throw new Error(`${field}.options: "tmpcopyup" fills a new tmpfs with the directory it covers; it needs "type": "tmpfs", not ${isBind ? 'a bind mount' : `"${mount.type}"`} (drop the option)`);
+  }
   const w = ctx.writer;
   const dest = mount.destination;
   const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
   // The container's cgroup is made at checkpoint "spawned", after this plan: a directory not there yet.
-  makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field));
+  const createdBy = makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field));
 
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
   const type = isBind ? undefined : filesystemType(mount.type, field);
@@ -40,9 +47,12 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
     w.check(`mount ${field}: bind ${source} on ${dest}`, 'mount', [source, fdPath(target), null, flags, null]);
   } else {
     const data = labelledMountData(type, options.data, ctx.mountLabel);
-    w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, options.flags, data || null]);
+    // A copy-up writes into the tmpfs first: it turns read-only after (plan-copy-up.ts).
+    const flags = options.copyUp ? options.flags & ~MS.RDONLY : options.flags;
+    w.check(`mount ${field}: ${type} on ${dest}`, 'mount', [source, fdPath(target), type, flags, data || null]);
   }
-  w.close(target);
+  const copyUp = options.copyUp ? planCopyUp(ctx, field, dest, target, createdBy, options.flags) : undefined;
+  if (copyUp === undefined) w.close(target);
   if (type !== undefined) planMqueueLabel(ctx, type, dest, field);
 
   // A bind mount takes its flags only on a remount of the new mount, and
@@ -66,6 +76,7 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
     w.check(`set propagation of ${field} ${dest}`, 'mount', [null, fdPath(top), null, propagation, null]);
     w.close(top);
   }
+  return copyUp;
 }
 
 /**

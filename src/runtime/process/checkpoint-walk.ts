@@ -10,12 +10,17 @@ import type { ProcessFields } from './process-fields.js';
  * Meet the process at each checkpoint its plan has, in order: wait until it
  * is there (every step before it reported success), do that checkpoint's
  * part from outside, let it go on. Every checkpoint the plan can have has a
- * handler, so the plan alone decides which run.
+ * handler, so the plan alone decides which run. A handler gets how many
+ * times its checkpoint came before (a repeatable one, such as "copy-up",
+ * finds its planned work by that number).
  */
-export function walkCheckpoints<C extends Checkpoint>(puppet: Puppet, checkpoints: readonly C[], handlers: Readonly<Record<C, () => void>>): void {
+export function walkCheckpoints<C extends Checkpoint>(puppet: Puppet, checkpoints: readonly C[], handlers: Readonly<Record<C, (occurrence: number) => void>>): void {
+  const seen = new Map<C, number>();
   for (const name of checkpoints) {
     puppet.reachCheckpoint(name);
-    handlers[name]();
+    const occurrence = seen.get(name) ?? 0;
+    seen.set(name, occurrence + 1);
+    handlers[name](occurrence);
     puppet.release();
   }
 }

@@ -14,6 +14,7 @@ import { withHome } from '../../linux/process/home-env.js';
 import { ignoredAmbient } from '../../linux/process/plan-credentials.js';
 import { takePtyMaster } from '../../linux/process/pty-master.js';
 import { resolveMountLabel } from '../../linux/process/selinux.js';
+import { copyUp } from '../../linux/rootfs/copy-up.js';
 import { mountIdsNow, newMountsUnder, unmountAll } from '../../linux/rootfs/host-mounts.js';
 import { verifyMasks } from '../../linux/rootfs/verify-masks.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
@@ -163,6 +164,13 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       isolated() {
         // (prestart hooks run at `start`: config.md puts them after the start operation.)
         runHooks('createRuntime', spec.hooks?.createRuntime, ctx.stateFor(pid));
+      },
+      'copy-up'(occurrence) {
+        const planned = plan.copyUps[occurrence];
+        if (planned === undefined) throw new Error(`copy-up checkpoint ${occurrence} has no planned tmpcopyup mount`);
+        // The chain's mkdirat of the destination: EEXIST means the image has it, so there is something to copy.
+        const existed = planned.createdBy === undefined || puppet.errnoOf(planned.createdBy) !== 0;
+        copyUp(pid, planned, existed);
       },
       mounted() {
         if (plan.pty !== undefined) {

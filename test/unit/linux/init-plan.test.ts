@@ -487,4 +487,18 @@ describe('planInit: dumpable', () => {
     const rootlessNoUserns = plan(fullSpec(), { privileged: false }).lines;
     expect(rootlessNoUserns.indexOf(dumpableStep)).toBe(1);
   });
+
+  it('under an unprivileged caller with a new user namespace and a tmpcopyup mount, stays dumpable until its last copy-up', () => {
+    const dumpableStep = 'prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ?report';
+    const mounts = [
+      { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+    ];
+    const lines = plan(baseSpec({ linux: USERNS_LINUX, mounts }), { privileged: false }).lines;
+    expect(lines.filter((l) => l === dumpableStep)).toHaveLength(1);
+    expect(lines.indexOf(dumpableStep)).toBeGreaterThan(lines.lastIndexOf('checkpoint copy-up'));
+    expect(lines.indexOf(dumpableStep)).toBeLessThan(lines.indexOf('checkpoint mounted'));
+    // A privileged caller's process is not dumpable from its first steps, copy-up or not.
+    expect(plan(baseSpec({ linux: USERNS_LINUX, mounts })).lines.indexOf(dumpableStep)).toBe(1);
+  });
 });

@@ -4,7 +4,7 @@ import { MOUNT_ATTR, parseMountOptions, propagationFlags } from '../../../../src
 
 describe('parseMountOptions', () => {
   it('returns nothing to do for no options', () => {
-    const none = { flags: 0, propagation: [], data: '', bind: false, recursive: false, recursiveSet: 0, recursiveClear: 0 };
+    const none = { flags: 0, propagation: [], data: '', bind: false, recursive: false, copyUp: false, recursiveSet: 0, recursiveClear: 0 };
     expect(parseMountOptions()).toEqual(none);
     expect(parseMountOptions([])).toEqual(none);
   });
@@ -80,8 +80,13 @@ describe('parseMountOptions', () => {
     expect(parsed.data).toBe('mode=755,size=65536k,newinstance,ptmxmode=0666,gid=5');
   });
 
+  it('takes tmpcopyup as a request to copy the covered directory, neither a flag nor tmpfs data', () => {
+    expect(parseMountOptions(['nosuid', 'mode=755'])).toMatchObject({ copyUp: false });
+    expect(parseMountOptions(['nosuid', 'tmpcopyup', 'mode=755'])).toMatchObject({ flags: MS.NOSUID, data: 'mode=755', copyUp: true });
+  });
+
   it('refuses the options tsrun does not implement instead of ignoring them', () => {
-    for (const option of ['idmap', 'ridmap', 'tmpcopyup', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime']) {
+    for (const option of ['idmap', 'ridmap', 'rnoatime', 'ratime', 'rrelatime', 'rnorelatime', 'rstrictatime', 'rnostrictatime']) {
       expect(() => parseMountOptions(['nosuid', option]), option).toThrow(`mount option "${option}" is not supported by tsrun yet`);
     }
   });
