@@ -20,7 +20,8 @@ command -v npm >/dev/null || fail "npm is required"
 # kind's /usr/sbin/policy-rc.d (exit 101) keeps the package from starting a system one.
 # (qemu, apparmor, secilc and the guest kernel for the tests in the qemu guest: .ci/cgroup2-vm/prepare.sh.)
 missing=()
-for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io; do
+# uidmap (newuidmap, newgidmap): rootless podman, which the tests run as a user of their own.
+for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io uidmap; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # python3: the tests' pty driver, console-socket receiver and seccomp agent.

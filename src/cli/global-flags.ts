@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { Parser } from 'yargs/helpers';
 import type { GlobalOptions } from '../runtime/options.js';
 import type { LogFormat, LogSettings } from '../runtime/log.js';
+import { inInitialUserNamespace } from '../linux/caller.js';
 
 /** runc's global flags, as parsed. */
 export interface GlobalArgs {
@@ -16,12 +17,15 @@ export interface GlobalArgs {
 }
 
 /**
- * Like runc: /run/tsrun, except for an unprivileged user with a
- * XDG_RUNTIME_DIR, who cannot write /run.
+ * Like runc: /run/tsrun, except for a caller who cannot write /run and has
+ * a XDG_RUNTIME_DIR: an unprivileged user, or root of a user namespace that
+ * is not the host's (rootless podman), unless USER says "root" there.
  */
-export function defaultRoot(): string {
-  const runtimeDir = process.env.XDG_RUNTIME_DIR;
-  return process.geteuid?.() !== 0 && runtimeDir ? `${runtimeDir}/tsrun` : '/run/tsrun';
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, hostNamespace = inInitialUserNamespace): string {
+  const runtimeDir = env['XDG_RUNTIME_DIR'];
+  if (runtimeDir === undefined || runtimeDir === '') return '/run/tsrun';
+  const honoured = euid !== 0 || (!hostNamespace() && env['USER'] !== 'root');
+  return honoured ? `${runtimeDir}/tsrun` : '/run/tsrun';
 }
 
 export function globalFlags(y: Argv): Argv<GlobalArgs> {

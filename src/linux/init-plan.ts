@@ -36,6 +36,14 @@ export interface InitPlanInput extends ChainInput {
   readonly noPivot: boolean;
   /** Whether tsrun runs as root; an unprivileged caller's user namespace has setgroups denied. */
   readonly privileged: boolean;
+  /**
+   * tsrun itself runs in a user namespace that is not the host's (rootless
+   * podman starts it so): the container is in one even when config.json
+   * asks for none, and what a user namespace forbids (mknod, a sysfs mount
+   * without its own network namespace, dropping a locked mount flag) is
+   * forbidden there too.
+   */
+  readonly inUserNamespace: boolean;
   /** The container id names its session keyring; unset (--no-new-keyring) keeps the caller's. */
   readonly sessionKeyring?: string;
   /** linux.mountLabel, checked against the loaded SELinux policy; undefined without one. */
@@ -143,7 +151,7 @@ export function planInit(input: InitPlanInput): InitPlan {
     bundle: input.bundle,
     rootfs: input.rootfs,
     rootFd,
-    userns: input.namespaces.has('user'),
+    userns: input.namespaces.has('user') || input.inUserNamespace,
     newNetwork: input.namespaces.has('network') && !input.joinFds.has('network'),
     owner: { uid: user.uid ?? 0, gid: user.gid ?? 0 },
     hostMounts: input.hostMounts,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { IdMapping } from '../../config/types.js';
 import type { ExpectedCredentials } from './plan-credentials.js';
 
@@ -9,9 +9,12 @@ import type { ExpectedCredentials } from './plan-credentials.js';
  */
 export function verifyCredentials(pid: number, expected: ExpectedCredentials): void {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  // The kernel's view of the mappings: right for new, joined and no user namespace alike.
-  const uidMap = readMap(pid, 'uid_map');
-  const gidMap = readMap(pid, 'gid_map');
+  // status shows ids as this process's user namespace sees them. The kernel's view of the
+  // mappings translates them for a new or joined user namespace; in tsrun's own one (none in
+  // config.json) a uid_map would give the ids of the namespace above, so none applies.
+  const own = sharesUserNamespace(pid);
+  const uidMap = own ? IDENTITY : readMap(pid, 'uid_map');
+  const gidMap = own ? IDENTITY : readMap(pid, 'gid_map');
   const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
   const uid = hostId(expected.uid, uidMap);
   const gid = hostId(expected.gid, gidMap);
@@ -45,6 +48,17 @@ export function verifyCredentials(pid: number, expected: ExpectedCredentials): v
   }
   if (problems.length > 0) {
     throw new Error(`the container process (pid ${pid}) does not have the credentials config.json asks for: ${problems.join('; ')}`);
+  }
+}
+
+const IDENTITY: readonly IdMapping[] = [{ containerID: 0, hostID: 0, size: 4294967295 }];
+
+function sharesUserNamespace(pid: number): boolean {
+  try {
+    return statSync('/proc/self/ns/user').ino === statSync(`/proc/${pid}/ns/user`).ino;
+  } catch {
+    // Not ours to inspect (an unprivileged caller's non-dumpable child): it is in a user namespace of its own.
+    return false;
   }
 }
 

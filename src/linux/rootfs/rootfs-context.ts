@@ -10,7 +10,7 @@ export interface RootfsContext {
   readonly rootfs: string;
   /** fd (in the container process) of the rootfs bind mount, opened O_PATH. */
   readonly rootFd: number;
-  /** True when the container runs in a user namespace (new or joined). */
+  /** True when the container runs in a user namespace: new, joined, or the one tsrun runs in. */
   readonly userns: boolean;
   /** True when the container gets a new network namespace. */
   readonly newNetwork: boolean;

@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import type { Process, Spec, State } from '../../config/types.js';
+import { isHostRoot } from '../../linux/caller.js';
 import { namespacesOf } from '../../linux/container-namespaces.js';
 import { withPidNamespaceOf } from '../../linux/enter-namespaces.js';
 import { planJoin } from '../../linux/join-plan.js';
@@ -62,9 +63,11 @@ export function joinContainer(
   const namespaces = namespacesOf(init);
   const pidNamespace = namespaces.find((n) => n.type === 'pid');
   // setns(CLONE_NEWPID) also wants CAP_SYS_ADMIN in the caller's own user
-  // namespace: an unprivileged tsrun lets the chain enter the pid namespace
-  // from inside the container's user namespace, and fork (see planJoin).
-  const pidByChain = pidNamespace !== undefined && process.geteuid?.() !== 0;
+  // namespace, and so does the way back to tsrun's own pid namespace: a
+  // tsrun that is not the host's root (unprivileged, or root of rootless
+  // podman's user namespace) lets the chain enter the pid namespace from
+  // inside the container's user namespace, and fork (see planJoin).
+  const pidByChain = pidNamespace !== undefined && !isHostRoot();
   const setgroupsAllowed = readFileSync(`/proc/${init}/setgroups`, 'utf8').trim() === 'allow';
   const opened: Array<{ type: NamespaceType; fd: number }> = [];
   let rootFd: number | undefined;

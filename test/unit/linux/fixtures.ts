@@ -151,6 +151,7 @@ export function initInput(spec: Spec, overrides: Partial<InitPlanInput> = {}): I
     noPivot: false,
     executable: { path: '/bin/sh' },
     privileged: true,
+    inUserNamespace: false,
     ...overrides,
   };
 }
