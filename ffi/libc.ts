@@ -36,6 +36,7 @@ function bind() {
     getpid: f('int getpid(void)'),
     setns: f('int setns(int fd, int nstype)'),
     memfdCreate: f('int memfd_create(const char *name, unsigned int flags)'),
+    eventfd: f('int eventfd(unsigned int initval, int flags)'),
     umount2: f('int umount2(const char *target, int flags)'),
     unshare: f('int unshare(int flags)'),
     prctl: f('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),

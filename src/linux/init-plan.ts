@@ -178,6 +178,9 @@ export function planInit(input: InitPlanInput): InitPlan {
   planFinish(ctx);
   const setgroupsAllowed = !input.namespaces.newUser || input.privileged;
   if (pty !== undefined) planAttachTerminal(w, pty.slave);
+  // Without a terminal too, runc's init leads a session and a process group of its own:
+  // the caller's terminal and job control reach tsrun alone, which forwards signals.
+  else w.check('setsid (a session of its own, as runc gives its init)', 'setsid', []);
   const end = planProcessEnd(
     {
       proc,

@@ -120,10 +120,19 @@ describe.skipIf(skip !== undefined)('cgroup v1 limits and commands on this host'
     const out = join(s.dir, 'oom-events.out');
     const watcher = spawnSync(
       'sh',
-      ['-c', `${tsrunBin} --root ${s.root} events --interval 10s cgv1-oom > ${out} & sleep 0.5; ${tsrunBin} --root ${s.root} exec cgv1-oom sh -c 'head -c 200m /dev/zero | tail'; echo "hog=$?"; sleep 0.5; ${tsrunBin} --root ${s.root} kill cgv1-oom KILL; wait`],
+      // The oom line must come while the container still runs (the kernel's notification, not the
+      // count read when it stops): wait for it up to 5 s, and only then kill the container.
+      [
+        '-c',
+        `${tsrunBin} --root ${s.root} events --interval 10s cgv1-oom > ${out} & sleep 0.5; ` +
+          `${tsrunBin} --root ${s.root} exec cgv1-oom sh -c 'head -c 200m /dev/zero | tail'; echo "hog=$?"; ` +
+          `i=0; while [ $i -lt 50 ] && ! grep -q '"oom"' ${out}; do sleep 0.1; i=$((i+1)); done; echo "waited=$i"; ` +
+          `${tsrunBin} --root ${s.root} kill cgv1-oom KILL; wait`,
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     expect(watcher.stdout, watcher.stderr).toMatch(/hog=137/);
+    expect(Number(/waited=(\d+)/.exec(watcher.stdout)?.[1]), 'the oom line came before the container was killed').toBeLessThan(50);
     expect(Number(/^oom_kill (\d+)$/m.exec(read(memory, 'memory.oom_control'))?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
     const events = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; id: string });
     expect(events).toContainEqual({ type: 'oom', id: 'cgv1-oom' });

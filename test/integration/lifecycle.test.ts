@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cgroup2Root, sandbox, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
+import { cgroup2Root, sandbox, sessionOf, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -196,6 +196,20 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(s.root, 'broken'))).toBe(false);
     // Other processes on the host create cgroups too: check only this container's.
     expect(existsSync(join(cgroup2Root(), 'broken'))).toBe(false);
+  });
+
+  it("the init leads a session and a process group of its own without a terminal, as runc's does", () => {
+    const bundle = s.bundle('sess', (c) => {
+      c.process.args = ['cat', '/proc/self/stat'];
+    });
+    const r = s.tsrun(['run', '--bundle', bundle, 'sess']);
+    expect(r.status, r.stderr).toBe(0);
+    // pid 1 of its pid namespace: pgid = sid = 1 (0 would be a session outside the namespace, the caller's).
+    expect(sessionOf(r.stdout)).toMatchObject({ pid: 1, pgid: 1, sid: 1, tty: 0 });
+    if (!existsSync('/usr/sbin/runc')) return;
+    const ref = s.runc(['run', '--bundle', bundle, 'runc-sess']);
+    expect(ref.status, ref.stderr).toBe(0);
+    expect(sessionOf(ref.stdout)).toMatchObject({ pid: 1, pgid: 1, sid: 1, tty: 0 });
   });
 
   it('a missing or non-executable command is reported when start runs it, as a shell would: its reason on stderr, exit 127 or 126', () => {

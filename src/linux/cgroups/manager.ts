@@ -78,6 +78,13 @@ export interface ContainerCgroup {
   stats(): CgroupStats;
   /** How many processes the kernel's OOM killer has killed in the container so far. */
   oomKills(): number;
+  /**
+   * Call `onEvent` whenever the kernel reports an OOM event in the
+   * container's memory cgroup (v1: an eventfd on memory.oom_control; v2:
+   * inotify on memory.events), until the returned function is called. An
+   * event may come without a new kill: compare oomKills().
+   */
+  watchOoms(onEvent: () => void): () => void;
   /** Every pid of the container's cgroup trees. */
   pids(): number[];
   /** Signal every process once; returns warnings for processes that could not be signalled. */

@@ -9,15 +9,16 @@ export interface EventsOptions {
   readonly intervalMs: number;
 }
 
-/** How often a streaming `events` looks for OOM kills and for the container's end. */
+/** How often a streaming `events` looks for the container's end. */
 const WATCH_MS = 100;
 
 /**
  * `tsrun events`: with `stats`, one {"type":"stats"} line; otherwise a
  * stats line every interval and an {"type":"oom"} line whenever the kernel
- * OOM-kills in the container (its cgroup counts a new OOM kill), until the
- * container stops. Lines are runc's. Like state and list, events only
- * reads: no lock.
+ * OOM-kills in the container (told by the kernel's OOM notification, and
+ * counted by its cgroup, so a notification without a new kill is not
+ * reported), until the container stops. Lines are runc's. Like state and
+ * list, events only reads: no lock.
  */
 export async function events(g: GlobalOptions, id: string, o: EventsOptions, emit: (line: string) => void): Promise<void> {
   const container = Container.read(g.root, id);
@@ -35,13 +36,17 @@ export async function events(g: GlobalOptions, id: string, o: EventsOptions, emi
     kills = now;
   };
   let nextStats = Date.now() + o.intervalMs;
-  while (container.status() !== 'stopped') {
-    reportOoms();
-    if (Date.now() >= nextStats) {
-      stats();
-      nextStats += o.intervalMs;
+  const stopWatching = cgroup.watchOoms(reportOoms);
+  try {
+    while (container.status() !== 'stopped') {
+      if (Date.now() >= nextStats) {
+        stats();
+        nextStats += o.intervalMs;
+      }
+      await sleep(Math.max(0, Math.min(WATCH_MS, nextStats - Date.now())));
     }
-    await sleep(Math.max(0, Math.min(WATCH_MS, nextStats - Date.now())));
+  } finally {
+    stopWatching();
   }
   // The kill that ended the container is counted by the time its init is gone.
   reportOoms();

@@ -7,6 +7,7 @@ import { cgroupLayout } from '../layout.js';
 import type { CgroupPlacement, ContainerCgroup } from '../manager.js';
 import { isPaused, setFreezerState } from './freezer.js';
 import { joinCgroup } from './join.js';
+import { watchOomControl } from './oom-events.js';
 import { hierarchyOfController, UNIFIED } from './paths.js';
 import { applyWrites } from './resources/apply.js';
 import { checkMemoryAboveUsage } from './resources/check-memory-usage.js';
@@ -73,6 +74,7 @@ export function openV1Cgroup(kernel: HostKernel, placement: CgroupPlacement): Co
         return 0;
       }
     },
+    watchOoms: (onEvent) => (memory === undefined ? () => undefined : watchOomControl(memory, onEvent)),
     pids: () => treePids(main),
     signal: (signal) => signalTree(kernel, main, signal),
     destroy: () => destroy(kernel, placement, freezer),

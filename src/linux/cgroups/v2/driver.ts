@@ -11,6 +11,7 @@ import { applyDeviceRules } from './device-cgroup.js';
 import { freezeRequested, setFrozen } from './freezer.js';
 import { checkMemoryAboveUsage } from './resources/check-memory-usage.js';
 import { requestedFields } from './resources/plan-resources.js';
+import { watchMemoryEvents } from './oom-events.js';
 import { readCgroupStats } from './stats.js';
 
 /**
@@ -81,6 +82,7 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
         return 0;
       }
     },
+    watchOoms: (onEvent) => watchMemoryEvents(dir, onEvent),
     pids: () => treePids(dir),
     signal: (signal) => signalTree(kernel, dir, signal),
     async destroy() {
