@@ -118,6 +118,17 @@ describe.skipIf(skip !== undefined)('terminals', () => {
     expect(existsSync(join(s.root, 'tty-run'))).toBe(false);
   });
 
+  it('run -t in the foreground: the pty has the caller\'s size before the process runs, every time', () => {
+    const bundle = s.bundle('tty-run-size', (c) => {
+      c.process.terminal = true;
+      c.process.args = ['stty', 'size'];
+    });
+    for (let i = 0; i < 10; i += 1) {
+      const r = spawnSync('python3', [driver, '--', tsrunBin, '--root', s.root, 'run', '--bundle', bundle, 'tty-run-size'], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stdout, `try ${i}: ${r.stderr}`).toMatch(/^30 100\s*\nexit=0/);
+    }
+  });
+
   it('refuses a terminal that nobody would receive, leaving nothing behind', () => {
     const bundle = s.bundle('tty-nosocket', (c) => {
       c.process.terminal = true;

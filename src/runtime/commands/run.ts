@@ -4,7 +4,7 @@ import { deleteContainer } from './delete.js';
 import { waitInForeground } from '../process/foreground.js';
 import type { GlobalOptions, RunOptions } from '../options.js';
 import { start } from './start.js';
-import { attachTerminal } from '../process/terminal.js';
+import { attachTerminal, mirrorCallerSize } from '../process/terminal.js';
 
 /**
  * `tsrun run`: create and start; unless detached, stay in the foreground,
@@ -13,6 +13,8 @@ import { attachTerminal } from '../process/terminal.js';
  */
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   const { puppet, terminal } = await createContainer(g, o, !o.detach);
+  // The pty mirrors tsrun's terminal: sized before start lets the process run, not after.
+  if (terminal !== undefined) mirrorCallerSize(terminal);
   try {
     await start(g, o.id);
   } catch (error) {

@@ -8,6 +8,12 @@ export function callerWindowSize(): ConsoleSize | undefined {
   return process.stdout.isTTY === true ? { height: process.stdout.rows, width: process.stdout.columns } : undefined;
 }
 
+/** Give the pty tsrun's own terminal size now, before the process behind it runs. */
+export function mirrorCallerSize(master: number): void {
+  const size = callerWindowSize();
+  if (size !== undefined) setWindowSize(master, size.height, size.width);
+}
+
 /**
  * A foreground `run -t` or `exec -t` without --console-socket: tsrun's own
  * terminal becomes the container's. Keystrokes go to the master raw (the
