@@ -1,6 +1,7 @@
-import { readlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, shell, skipReason, type Sandbox } from './support/harness.js';
+import { exampleRootfs, sandbox, shell, skipReason, type ConfigObject, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -29,6 +30,49 @@ describe.skipIf(skip !== undefined)('escape routes', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain("can't open '/proc/1/exe': Permission denied");
+  });
+
+  it('no capability is inheritable unless the config lists it, for the init and for exec, --cap included (CVE-2022-29162 class)', () => {
+    const init = s.running('inheritable');
+    const capInh = (status: string) => /^CapInh:\s+([0-9a-f]+)$/m.exec(status)?.[1];
+    expect(capInh(readFileSync(`/proc/${init}/status`, 'utf8'))).toBe('0000000000000000');
+    const plain = s.tsrun(['exec', 'inheritable', 'cat', '/proc/self/status']);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(capInh(plain.stdout)).toBe('0000000000000000');
+    // --cap adds to the bounding, effective and permitted sets (CAP_NET_ADMIN is bit 12), never to the inheritable one.
+    const added = s.tsrun(['exec', '--cap', 'CAP_NET_ADMIN', 'inheritable', 'cat', '/proc/self/status']);
+    expect(added.status, added.stderr).toBe(0);
+    expect(capInh(added.stdout)).toBe('0000000000000000');
+    const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)$/m.exec(added.stdout)?.[1] ?? '0'}`);
+    expect(effective & (1n << 12n)).toBe(1n << 12n);
+  });
+
+  it('nothing but procfs can be /proc, and no bind may cover what is under it, not even through a symlink of the image (CVE-2019-19921, CVE-2023-27561 class)', () => {
+    const fake = join(s.dir, 'fake-proc');
+    mkdirSync(fake);
+    const refused = (id: string, edit: (c: ConfigObject) => void, message: RegExp) => {
+      const r = s.tsrun(['run', '--bundle', s.bundle(id, edit), id]);
+      expect(r.status, r.stdout).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(s.root, id))).toBe(false);
+    };
+    refused('fakeproc', (c) => {
+      c.mounts = c.mounts.map((m: { destination: string }) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: fake, options: ['rbind'] } : m));
+    }, /mounts\[0\]: \/proc must be a procfs mount .*; this one is a bind of /);
+    refused('undersys', (c) => {
+      c.mounts.push({ destination: '/proc/sys', type: 'bind', source: fake, options: ['rbind'] });
+    }, /\/proc\/sys is inside \/proc, which a bind or device mount may not cover/);
+    // The image's own symlink into /proc, followed as the container would follow it.
+    const image = join(s.dir, 'symlinked-rootfs');
+    cpSync(exampleRootfs, image, { recursive: true, verbatimSymlinks: true });
+    symlinkSync('/proc/sys/kernel', join(image, 'etc', 'kernel'));
+    refused('viasymlink', (c) => {
+      c.root.path = image;
+      c.mounts.push({ destination: '/etc/kernel', type: 'bind', source: fake, options: ['rbind'] });
+    }, /\/proc\/sys\/kernel \(\/etc\/kernel leads there through a symlink of the image\) is inside \/proc/);
+    if (!existsSync('/usr/sbin/runc')) return;
+    // runc refuses the first two too.
+    for (const id of ['fakeproc', 'undersys']) expect(s.runc(['run', '--bundle', join(s.dir, id), `runc-${id}`]).status, id).not.toBe(0);
   });
 
   it('masked and read-only paths cannot be remounted, unmounted or covered by the container process', () => {

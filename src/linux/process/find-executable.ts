@@ -104,8 +104,12 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-/** Walk `path` component by component under `root`, following symlinks inside it. */
-export function resolveInRoot(root: string, path: string): { inside: string; host: string } | undefined {
+/**
+ * Walk `path` component by component under `root`, following symlinks inside it. Undefined
+ * when a component is missing, unless `keepMissing`: then the rest is appended as written
+ * (what a mkdir of the path would create).
+ */
+export function resolveInRoot(root: string, path: string, keepMissing = false): { inside: string; host: string } | undefined {
   let pending = path.split('/').filter((p) => p !== '' && p !== '.');
   const done: string[] = [];
   let links = 0;
@@ -121,7 +125,9 @@ export function resolveInRoot(root: string, path: string): { inside: string; hos
     try {
       stat = lstatSync(host);
     } catch {
-      return undefined;
+      if (!keepMissing) return undefined;
+      const inside = posix.join('/', ...done, part, ...pending);
+      return { inside, host: join(root, inside) };
     }
     if (stat.isSymbolicLink()) {
       links += 1;

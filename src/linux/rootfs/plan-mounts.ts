@@ -6,6 +6,7 @@ import { fdPath } from '../../../ffi/path-fd.js';
 import { lockedFlags, mountContaining } from '../mountinfo.js';
 import { planCgroupV1Mount } from './cgroup-v1-mount.js';
 import { makePath } from './make-path.js';
+import { checkProcMount } from './proc-mount.js';
 import { labelledMountData, planMqueueLabel } from './mount-label.js';
 import { parseMountOptions } from './mount-options.js';
 import { planCopyUp, type PlannedCopyUp } from './plan-copy-up.js';
@@ -37,6 +38,7 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): Planne
   const w = ctx.writer;
   const dest = mount.destination;
   const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
+  checkProcMount(ctx.rootfs, mount, field, isBind ? source : undefined);
   // The container's cgroup is made at checkpoint "spawned", after this plan: a directory not there yet.
   const createdBy = makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field));
 
