@@ -21,7 +21,8 @@ command -v npm >/dev/null || fail "npm is required"
 # (qemu, apparmor, secilc and the guest kernel for the tests in the qemu guest: .ci/cgroup2-vm/prepare.sh.)
 missing=()
 # uidmap (newuidmap, newgidmap): rootless podman, which the tests run as a user of their own.
-for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io uidmap; do
+# buildah: builds whose RUN steps the tests run with tsrun (buildah --runtime).
+for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io uidmap buildah; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # python3: the tests' pty driver, console-socket receiver and seccomp agent.
@@ -49,3 +50,6 @@ fi
 
 npm run --silent build
 examples/make-rootfs.sh >/dev/null
+# crictl, which drives containerd's CRI plugin in the tests: no Debian package, so built once per
+# machine from the Go module proxy into a cache outside the checkout (.ci/crictl.sh).
+.ci/crictl.sh >/dev/null

@@ -1,6 +1,8 @@
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { tsrunBin } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exampleRootfs, tsrunBin } from './harness.js';
 
 // What the engine tests share: both runtimes, side by side, with the engine
 // as the judge of each, and the engine's own log as the witness of runtime errors.
@@ -102,5 +104,60 @@ export function removeCgroupParent(name: string): void {
       for (const child of readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory())) rmdirSync(join(parent, child.name));
       rmdirSync(parent);
     }
+  }
+}
+
+/**
+ * Writes an OCI image archive (an image layout, tarred) of the project's busybox rootfs: one
+ * uncompressed layer, the config's Cmd and PATH. Named `name` for `ctr images import`
+ * (io.containerd.image.name) and for the layout's own index (org.opencontainers.image.ref.name),
+ * so containerd and buildah take it without a registry.
+ */
+export function ociArchive(archive: string, name: string, cmd: readonly string[]): void {
+  const layout = mkdtempSync(join(dirname(archive), 'oci-layout-'));
+  try {
+    const blobs = join(layout, 'blobs', 'sha256');
+    mkdirSync(blobs, { recursive: true });
+    const blob = (content: Buffer): { digest: string; size: number } => {
+      const hex = createHash('sha256').update(content).digest('hex');
+      writeFileSync(join(blobs, hex), content);
+      return { digest: `sha256:${hex}`, size: content.length };
+    };
+    // Numeric owners: the image's files belong to the container's root, whatever names the host has.
+    const layerTar = join(layout, 'layer.tar');
+    const tarred = spawnSync('tar', ['--numeric-owner', '-C', exampleRootfs, '-cf', layerTar, '.'], { encoding: 'utf8' });
+    if (tarred.status !== 0) throw new Error(`tar of ${exampleRootfs}: ${tarred.stderr}`);
+    const layer = blob(readFileSync(layerTar));
+    rmSync(layerTar);
+    const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+    const config = blob(
+      json({
+        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    );
+    const manifest = blob(
+      json({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    );
+    const tag = name.slice(name.lastIndexOf(':') + 1);
+    writeFileSync(
+      join(layout, 'index.json'),
+      json({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag } }],
+      }),
+    );
+    writeFileSync(join(layout, 'oci-layout'), json({ imageLayoutVersion: '1.0.0' }));
+    const packed = spawnSync('tar', ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs'], { encoding: 'utf8' });
+    if (packed.status !== 0) throw new Error(`tar of the image layout: ${packed.stderr}`);
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
   }
 }
