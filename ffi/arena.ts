@@ -1,27 +1,36 @@
+import { AT, MM } from './constants.js';
 import { koffi } from './koffi.js';
-import { libc } from './libc.js';
+import { lastErrno, libc } from './libc.js';
+import { SyscallError } from './syscall-error.js';
 
 /**
- * A block of native (malloc'd) memory laid out by hand. The call chain keeps
- * every context, stack, string and array here: outside the V8 heap, so nothing
- * moves, and copied whole into the child by clone(2).
+ * A block of native memory laid out by hand. The call chain keeps every
+ * context, stack, string and array here: outside the V8 heap, so nothing
+ * moves, and copied into the child by clone(2).
+ *
+ * It is a mapping of its own (mmap, not malloc): its bytes start as zero
+ * without being written, so a page nobody touches (the unused depth of a
+ * stack, an over-estimate) costs no memory in either process, and the chain
+ * can tell its own memory from Node's by address (see memory-map.ts).
  */
 export class Arena {
   private readonly base: unknown;
   readonly address: bigint;
+  /** The mapped length: `size` rounded up to whole pages. */
+  readonly size: number;
   private readonly view: DataView;
   private readonly bytes: Uint8Array;
   private used = 0;
 
-  constructor(readonly size: number) {
-    const base: unknown = libc().malloc(size);
-    if (base === null) throw new Error(`malloc(${size}) failed`);
+  constructor(size: number) {
+    this.size = Math.ceil(size / pageSize()) * pageSize();
+    const base: unknown = libc().mmap(null, this.size, MM.PROT_READ | MM.PROT_WRITE, MM.MAP_PRIVATE | MM.MAP_ANONYMOUS, -1, 0);
+    if (base === null || koffi().address(base) === 2n ** 64n - 1n) throw new SyscallError('mmap', lastErrno(), `${this.size} bytes for the call chain`);
     this.base = base;
     this.address = koffi().address(base);
-    const buffer = koffi().view(base, size);
+    const buffer = koffi().view(base, this.size);
     this.view = new DataView(buffer);
     this.bytes = new Uint8Array(buffer);
-    this.bytes.fill(0);
   }
 
   /** Reserve `length` bytes; returns the offset. */
@@ -68,7 +77,21 @@ export class Arena {
     this.view.setInt32(offset, value, true);
   }
 
-  release(): void {
-    libc().free(this.base);
+  /** Make the page at `offset` (page-aligned) inaccessible: a stack that overflows into it faults. */
+  guardPage(offset: number): void {
+    if (offset % pageSize() !== 0) throw new Error(`a guard page must be page-aligned, not at ${offset}`);
+    if (libc().mprotect(this.addressOf(offset), pageSize(), MM.PROT_NONE) !== 0) throw new SyscallError('mprotect', lastErrno(), 'the call chain stack guard');
   }
+
+  release(): void {
+    libc().munmap(this.base, this.size);
+  }
+}
+
+let page: number | undefined;
+
+/** The system's page size (4 KiB on x86_64; 4, 16 or 64 KiB on arm64). */
+export function pageSize(): number {
+  page ??= Number(libc().getauxval(AT.PAGESZ));
+  return page;
 }

@@ -94,7 +94,19 @@ export interface ForkStep {
   readonly what: string;
 }
 
-export type ChainStep = CallStep | CheckpointStep | ReportStep | UnblockSignalsStep | ForkStep;
+/**
+ * From here on the process holds only what the rest of the chain runs on:
+ * the compiler unmaps the copy of Node that clone(2) gave it (see
+ * memory-map.ts), and the contexts of the steps that have already run. Its
+ * calls are not checked: it may come after the last checkpoint, when the
+ * parent reads no more reports. Planners put it before any seccomp filter
+ * is installed, since a filter may forbid munmap(2).
+ */
+export interface ReleaseMemoryStep {
+  readonly kind: 'release-memory';
+}
+
+export type ChainStep = CallStep | CheckpointStep | ReportStep | UnblockSignalsStep | ForkStep | ReleaseMemoryStep;
 
 export function call(fn: string, args: readonly ChainArg[], report?: string, tolerate?: readonly string[]): CallStep {
   return { kind: 'call', fn, args, ...(report === undefined ? {} : { report }), ...(tolerate ? { tolerate } : {}) };
@@ -114,4 +126,8 @@ export function unblockSignals(): UnblockSignalsStep {
 
 export function fork(what: string): ForkStep {
   return { kind: 'fork', what };
+}
+
+export function releaseMemory(): ReleaseMemoryStep {
+  return { kind: 'release-memory' };
 }

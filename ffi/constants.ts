@@ -140,3 +140,15 @@ export const NET = {
   IFF_UP: 0x1,
   IFF_LOOPBACK: 0x8,
 } as const;
+
+/** Native memory of our own (sys/mman.h; the same on x86_64 and arm64). */
+export const MM = {
+  PROT_NONE: 0,
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  MAP_PRIVATE: 0x02,
+  MAP_ANONYMOUS: 0x20,
+} as const;
+
+/** getauxval(3) keys (elf.h): the page size, the load address of the dynamic linker. */
+export const AT = { PAGESZ: 6, BASE: 7 } as const;

@@ -13,9 +13,13 @@ function bind() {
   const lib = koffi().load('libc.so.6');
   const f = (decl: string) => lib.func(decl);
   return {
+    dlopen: f('void *dlopen(const char *file, int mode)'),
     dlsym: f('void *dlsym(void *handle, const char *name)'),
-    malloc: f('void *malloc(size_t size)'),
-    free: f('void free(void *ptr)'),
+    mmap: f('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)'),
+    munmap: f('int munmap(void *addr, size_t length)'),
+    mprotect: f('int mprotect(void *addr, size_t length, int prot)'),
+    pthreadSelf: f('void *pthread_self(void)'),
+    getauxval: f('unsigned long getauxval(unsigned long type)'),
     getcontext: f('int getcontext(void *ucp)'),
     makecontext: f('void makecontext(void *ucp, void *fn, int argc, ...)'),
     clone: f('int clone(void *fn, void *stack, int flags, void *arg, ...)'),
@@ -63,9 +67,21 @@ export function lastErrno(): number {
   return koffi().errno();
 }
 
-/** The address of a libc function, for the call chain. */
+const RTLD_NOW = 2;
+const RTLD_NOLOAD = 4;
+let libcHandle: unknown;
+
+/**
+ * The address of a libc function, for the call chain: libc's own
+ * definition. dlsym(RTLD_DEFAULT) may answer with a stub in the node
+ * executable instead (a non-PIE binary that takes a function's address
+ * defines the symbol as its PLT entry), and the chain runs no code outside
+ * libc: the rest of the process is unmapped before it waits (memory-map.ts).
+ */
 export function symbolAddress(name: string): bigint {
-  const ptr = libc().dlsym(null, name);
+  libcHandle ??= libc().dlopen('libc.so.6', RTLD_NOW | RTLD_NOLOAD);
+  if (libcHandle === null) throw new Error('dlopen: libc.so.6 is not loaded');
+  const ptr = libc().dlsym(libcHandle, name);
   if (ptr === null) throw new Error(`dlsym: glibc has no symbol ${name}`);
   return koffi().address(ptr);
 }

@@ -1,4 +1,4 @@
-import { call, checkpoint, fork, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
+import { call, checkpoint, fork, releaseMemory, reportErrno, unblockSignals, type ChainArg, type ChainStep } from '../../ffi/chain-step.js';
 import { O, RESOLVE } from '../../ffi/constants.js';
 import { SYS } from '../../ffi/syscall-numbers.js';
 import type { Checkpoint } from './checkpoints.js';
@@ -50,6 +50,11 @@ export class ChainWriter {
   /** Steps after this one run with no signal blocked (before it: all blocked). */
   unblockSignals(): void {
     this.steps.push(unblockSignals());
+  }
+
+  /** From here the process keeps only what the rest of the chain runs on (see ReleaseMemoryStep). */
+  releaseMemory(): void {
+    this.steps.push(releaseMemory());
   }
 
   /** Report errno as the previous unchecked call left it. */

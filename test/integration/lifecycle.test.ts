@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cgroup2Root, sandbox, sessionOf, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
+import { cgroup2Root, hasRunc, sandbox, sessionOf, shell, skipReason, tsrunBin, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
 
@@ -49,6 +49,35 @@ describe.skipIf(skip !== undefined)('container lifecycle (real namespaces)', () 
     expect(existsSync(join(s.root, 'life'))).toBe(false);
     expect(existsSync(cgroupDir)).toBe(false);
     expect(s.tsrun(['state', 'life']).status).not.toBe(0);
+  });
+
+  it('a created container waiting for start holds under 2 MB of its own (USS), less than runc\'s, and still starts', () => {
+    // Private_Clean + Private_Dirty: what the process holds that nothing else shares.
+    const uss = (pid: number) =>
+      readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+        .split('\n')
+        .filter((l) => /^Private_(Clean|Dirty):/.test(l))
+        .reduce((kb, l) => kb + Number(l.split(/\s+/)[1]), 0);
+    const bundle = s.bundle('uss', (c) => shell(c, 'sleep 1000'));
+    const create = s.tsrun(['create', '--bundle', bundle, 'uss']);
+    expect(create.status, create.stderr).toBe(0);
+    const { pid } = state('uss');
+    const ours = uss(pid);
+    expect(ours).toBeLessThan(2048);
+    // What was given back is Node's: the node executable and its heaps are gone, libc is not.
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    expect(maps).not.toMatch(/\/node$|\[heap\]/m);
+    expect(maps).toContain('libc.so.6');
+    if (hasRunc) {
+      expect(s.runc(['create', '--bundle', bundle, 'runc-uss'], { detached: true }).status).toBe(0);
+      const theirs = uss(JSON.parse(s.runc(['state', 'runc-uss']).stdout).pid);
+      expect(ours).toBeLessThan(theirs);
+      expect(s.runc(['delete', '--force', 'runc-uss']).status).toBe(0);
+    }
+    const start = s.tsrun(['start', 'uss']);
+    expect(start.status, start.stderr).toBe(0);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(['sleep', '1000', '']);
+    expect(s.tsrun(['delete', '--force', 'uss']).status).toBe(0);
   });
 
   it('run prints from PID 1 with its own hostname, user, capabilities and no_new_privs', () => {

@@ -34,6 +34,12 @@ export interface StartGate {
   readonly fifoFd: number;
   /** O_PATH fd of the host's /proc/self/fd, opened before pivot_root. */
   readonly procFdDir: number;
+  /**
+   * Give back the copy of Node right before the wait (see
+   * ReleaseMemoryStep); false when the chain did so earlier, before a
+   * seccomp filter.
+   */
+  readonly releaseMemory?: boolean;
 }
 
 /**
@@ -78,6 +84,7 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   if (gate !== undefined) {
     // Reopen the fifo for reading through the host's procfs (not whatever
     // the image has at /proc): this blocks until `start` opens it to write.
+    if (gate.releaseMemory === true) w.releaseMemory();
     const fifo = fds.open();
     w.call('openat', [gate.procFdDir, String(gate.fifoFd), O.RDONLY | O.CLOEXEC]);
     w.call('read', [fifo, path, 1]);

@@ -34,8 +34,14 @@ export interface PlannedEnd {
 export function planProcessEnd(end: ProcessEnd, w: ChainWriter, fds: FdTable): PlannedEnd {
   const { proc, seccomp } = end;
   const placement = seccompPlacement(seccomp, proc.noNewPrivileges === true);
+  // An init gives back its copy of Node before it waits for `start`, but
+  // before a filter that may forbid munmap(2) when one comes first.
+  const filterBeforeWait = placement === 'early' || placement === 'after-credentials';
+  const release = end.startGate !== undefined && filterBeforeWait;
+  if (release && placement === 'early') w.releaseMemory();
   let seccompListener = placement === 'early' && seccomp !== undefined ? planSeccompEarly(seccomp, w) : undefined;
   const credentials = planCredentials(proc, end.lastCap, end.setgroupsAllowed, w);
+  if (release && placement === 'after-credentials') w.releaseMemory();
   if (placement === 'after-credentials' && seccomp !== undefined) seccompListener = planSeccompEarly(seccomp, w);
   planExec(
     {
@@ -44,7 +50,7 @@ export function planProcessEnd(end: ProcessEnd, w: ChainWriter, fds: FdTable): P
       env: proc.env ?? [],
       preservedFds: end.preservedFds,
       signalsToReset: end.signalsToReset,
-      ...(end.startGate === undefined ? {} : { startGate: end.startGate }),
+      ...(end.startGate === undefined ? {} : { startGate: { ...end.startGate, releaseMemory: !filterBeforeWait } }),
       ...(placement === 'late' && seccomp !== undefined ? { lateSeccomp: seccomp } : {}),
     },
     w,

@@ -179,7 +179,25 @@ describe('planInit', () => {
       // Nothing else uses it, and nothing reaches the fifo by a path.
       expect(replay.uses.flatMap((u, i) => (i !== openat && i !== openat + 4 && u.some((x) => x.what === '/proc/self/fd') ? [lines[i]] : [])), name).toEqual([]);
       expect(lines.filter((l) => l.includes(`/proc/self/fd/${FIFO_FD}`)), name).toEqual([]);
-      expect(lines[openat - 2], name).toBe('checkpoint ready');
+      expect(lines.slice(openat - 3, openat), name).toEqual(['checkpoint ready', 'prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)', 'release-memory']);
+    }
+  });
+
+  it('gives back its copy of Node once: right before the wait, or right before a seccomp filter installed earlier (it may forbid munmap)', () => {
+    const filter = (notify: boolean) => ({ seccomp: { filter: new Uint8Array(8), flags: 0, unknownSyscalls: [], notify } });
+    const withNnp = (spec: Spec) => ({ ...spec, process: { ...spec.process, cwd: '/', noNewPrivileges: true } });
+    const cases: Array<[string, Spec, Partial<InitPlanInput>, RegExp]> = [
+      ['no filter', fullSpec(), {}, /^openat\(\d+, "\d+", O_RDONLY\|O_CLOEXEC\)$/],
+      ['filter without no_new_privs (before the credentials)', fullSpec(), filter(false), /^syscall\(SYS_seccomp/],
+      ['listener under no_new_privs (after the credentials)', withNnp(fullSpec()), filter(true), /^syscall\(SYS_seccomp/],
+      ['filter under no_new_privs (after the wait)', withNnp(fullSpec()), filter(false), /^openat\(\d+, "\d+", O_RDONLY\|O_CLOEXEC\)$/],
+    ];
+    for (const [name, spec, overrides, next] of cases) {
+      const { lines } = plan(spec, overrides);
+      expect(lines.filter((l) => l === 'release-memory'), name).toHaveLength(1);
+      const release = mustFind(lines, 'release-memory');
+      expect(lines[release + 1], name).toMatch(next);
+      if (overrides.seccomp !== undefined) expect(release, name).toBeLessThan(mustFind(lines, /^syscall\(SYS_seccomp/));
     }
   });
 

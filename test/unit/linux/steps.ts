@@ -12,6 +12,7 @@ import { SYS } from '../../../ffi/syscall-numbers.js';
  *   checkpoint spawned
  *   report errno (execve /bin/sh)
  *   unblock-signals                        (later steps run with no signal blocked)
+ *   release-memory                         (the copy of Node and the contexts run so far are unmapped)
  *   memcpy(&buf"...", &errno, 4)           (shared buffers, the child's errno)
  *   read(4, &buf"\u0000\u0000bin/sh\u0000"+1, 1)   (an address inside a shared buffer)
  *
@@ -168,6 +169,7 @@ export function renderStep(step: ChainStep): string {
   if (step.kind === 'report') return `report errno (${step.what})`;
   if (step.kind === 'unblock-signals') return 'unblock-signals';
   if (step.kind === 'fork') return `fork (${step.what})`;
+  if (step.kind === 'release-memory') return 'release-memory';
   return renderCall(step);
 }
 

@@ -80,6 +80,17 @@ describe('planExec', () => {
     ]);
   });
 
+  it('with releaseMemory, gives back its copy of Node after "ready" and right before the wait (the contexts up to there are done)', () => {
+    const fds = new FdTable([0, 1, 2, FIFO_FD, ...CHAIN_FDS]);
+    const procFdDir = fds.open();
+    const w = new ChainWriter(fds);
+    planExec({ program: { path: '/bin/sh' }, args: ['/bin/sh'], env: [], preservedFds: 0, signalsToReset: [], startGate: { fifoFd: FIFO_FD, procFdDir, releaseMemory: true } }, w, fds);
+    const lines = render(w.steps);
+    const release = mustFind(lines, 'release-memory');
+    expect(lines.slice(release - 2, release + 2)).toEqual(['checkpoint ready', 'prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)', 'release-memory', 'openat(3, "17", O_RDONLY|O_CLOEXEC)']);
+    expect(lines.filter((l) => l === 'release-memory')).toHaveLength(1);
+  });
+
   it('keeps fds 0..2 and the preserved ones, made non-CLOEXEC (a preserved fd that is missing is an error)', () => {
     const { lines } = plan({ preservedFds: 2 });
     expect(lines.slice(0, 7)).toEqual([
