@@ -110,7 +110,7 @@ export class CompiledChain {
         this.slots.push({ what: step.what, tolerate: [] });
         continue;
       }
-      const target = { fn: symbolAddress(step.fn), args: step.args.map((a) => this.marshal(a)) };
+      const target = { fn: symbolAddress(step.fn), args: this.marshalArgs(step.args, step.report ?? step.fn) };
       if (step.report === undefined) {
         natives.push(target);
       } else {
@@ -123,6 +123,15 @@ export class CompiledChain {
     });
     this.firstContext = this.link(natives);
     this.cloneStackTop = this.arena.addressOf(this.arena.reserve(CLONE_STACK) + CLONE_STACK);
+  }
+
+  /** A step's arguments in native memory; a string the kernel cannot take (a NUL inside) is named with its step. */
+  private marshalArgs(args: readonly ChainArg[], what: string): bigint[] {
+    try {
+      return args.map((a) => this.marshal(a));
+    } catch (error) {
+      throw new Error(`${what}: ${(error as Error).message}`);
+    }
   }
 
   private marshal(arg: ChainArg): bigint {

@@ -29,7 +29,7 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): void {
   const w = ctx.writer;
   const dest = mount.destination;
   const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
-  makePath(ctx, dest, isBind && !isDirectory(source, field));
+  makePath(ctx, dest, isBind && !isDirectory(source, field), `${field}.destination`);
 
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
   const type = isBind ? undefined : filesystemType(mount.type, field);
