@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit tests run anywhere (recording fake kernel); integration
-// tests run real containers and need root; conformance runs the OCI suite.
+// Four projects: unit tests run anywhere (recording fake kernel); integration
+// tests run real containers and need root; reliability fuzzes, races and
+// crashes real containers (test/reliability, counted in CI); conformance runs
+// the OCI suite.
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +18,15 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'reliability',
+          include: ['test/reliability/**/*.test.ts'],
+          testTimeout: 600_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

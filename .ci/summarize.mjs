@@ -1,5 +1,6 @@
 // Prints the one summary line CI reads ("N passed, N failed, N skipped"),
-// summed over vitest's JSON reports (the host's run and the guest's boots).
+// summed over vitest's JSON reports (the host's run and the guest's boots),
+// after the reliability counts (a .jsonl file of test/reliability/support/counts.ts).
 // A report that is missing (its run never got as far as writing one) is said so.
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -9,6 +10,13 @@ let skipped = 0;
 for (const file of process.argv.slice(2)) {
   if (!existsSync(file)) {
     console.log(`no test report at ${file}: that run did not finish (see its output above)`);
+    continue;
+  }
+  if (file.endsWith('.jsonl')) {
+    for (const line of readFileSync(file, 'utf8').trim().split('\n').filter(Boolean)) {
+      const c = JSON.parse(line);
+      console.log(`reliability: ${c.test}: ${c.cases} cases, ${c.failures} failures, ${c.leftovers} leftovers (${c.note})`);
+    }
     continue;
   }
   const report = JSON.parse(readFileSync(file, 'utf8'));

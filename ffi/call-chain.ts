@@ -130,7 +130,7 @@ export class CompiledChain {
         this.slots.push({ step: index, what: step.what, tolerate: [] });
         return;
       }
-      const target = { fn: symbolAddress(step.fn), args: step.args.map((a) => this.marshal(a)) };
+      const target = { fn: symbolAddress(step.fn), args: this.marshalArgs(step.args, step.report ?? step.fn) };
       if (step.report === undefined) {
         natives.push(target);
       } else {
@@ -144,6 +144,15 @@ export class CompiledChain {
     const { firstContext, stackTop } = this.link(natives);
     this.firstContext = firstContext;
     this.cloneStackTop = stackTop;
+  }
+
+  /** A step's arguments in native memory; a string the kernel cannot take (a NUL inside) is named with its step. */
+  private marshalArgs(args: readonly ChainArg[], what: string): bigint[] {
+    try {
+      return args.map((a) => this.marshal(a));
+    } catch (error) {
+      throw new Error(`${what}: ${(error as Error).message}`);
+    }
   }
 
   private marshal(arg: ChainArg): bigint {

@@ -32,6 +32,9 @@ export interface SemanticRule {
   check: (spec: Spec) => Iterable<Finding>;
 }
 
+/** HOST_NAME_MAX, and __NEW_UTS_LEN for domain names too. */
+const HOST_NAME_MAX = 64;
+
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     path: '/ociVersion',
@@ -74,6 +77,20 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       entries(spec.process?.env, '/process/env')
         .filter(([variable]) => variable.indexOf('=') < 1)
         .map(([variable, at]) => found(at, variable)),
+  },
+  {
+    // Found by the fuzzer (test/reliability): the schema allows any uint32, and
+    // setresuid(2) and friends take (uid_t)-1 as "leave unchanged", so the
+    // process kept root's ids (the check at "ready" caught it, without naming the field).
+    path: '/process/user/uid, /process/user/gid, /process/user/additionalGids/*',
+    severity: 'error',
+    message: 'must be below 4294967295, which the kernel reads as -1 ("leave the id unchanged")',
+    check: (spec) => {
+      const user = spec.process?.user;
+      if (user === undefined) return [];
+      const ids: Array<[number | undefined, string]> = [[user.uid, '/process/user/uid'], [user.gid, '/process/user/gid'], ...entries(user.additionalGids, '/process/user/additionalGids')];
+      return ids.filter(([id]) => id === UNCHANGED_ID).map(([id, at]) => found(at, id));
+    },
   },
   {
     path: '/process/consoleSize',
@@ -133,6 +150,16 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           .filter(([hook]) => !isAbsolute(hook.path))
           .map(([hook, at]) => found(at + '/path', hook.path)),
       ),
+  },
+  {
+    // Found by the fuzzer (test/reliability): sethostname(2) and setdomainname(2) refuse longer names with EINVAL.
+    path: '/hostname, /domainname',
+    severity: 'error',
+    message: `must be at most ${HOST_NAME_MAX} bytes long (the kernel's limit for a host or domain name)`,
+    check: (spec) =>
+      (['hostname', 'domainname'] as const)
+        .filter((field) => Buffer.byteLength(spec[field] ?? '') > HOST_NAME_MAX)
+        .map((field) => ({ location: `/${field}`, detail: `found ${Buffer.byteLength(spec[field] ?? '')} bytes` })),
   },
   {
     path: '/hostname',
@@ -286,6 +313,8 @@ function isAbsolute(path: string): boolean {
   return path.startsWith('/');
 }
 
+const UNCHANGED_ID = 0xffff_ffff;
+
 /** Items of an optional list, each with its JSON pointer. */
 function entries<T>(list: readonly T[] | undefined, base: string): Array<[T, string]> {
   return (list ?? []).map((item, index) => [item, `${base}/${index}`]);
@@ -303,10 +332,12 @@ function duplicates<T>(items: Array<[T, string]>, key: (item: T) => string, suff
   return repeated;
 }
 
+// The five sets only: the schema lets other fields through (as the spec allows extensions), and they need not be lists.
+const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+
 function capabilityNames(spec: Spec): Array<[string, string]> {
-  return Object.entries(spec.process?.capabilities ?? {}).flatMap(([set, names]) =>
-    entries(names, pointer('process', 'capabilities', set)),
-  );
+  const capabilities = spec.process?.capabilities;
+  return CAPABILITY_SETS.flatMap((set) => entries(capabilities?.[set], pointer('process', 'capabilities', set)));
 }
 
 function idMappingLists(spec: Spec): Array<Finding & { mappings: IdMapping[] }> {

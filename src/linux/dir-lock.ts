@@ -1,3 +1,4 @@
+import { fstatSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { LOCK, O } from '../../ffi/constants.js';
 import { lastErrno, libc } from '../../ffi/libc.js';
@@ -7,6 +8,8 @@ const { EINTR } = constants.errno;
 
 /** An exclusive flock held on a directory until release (or until this process ends). */
 export interface DirectoryLock {
+  /** Whether the locked directory is still the one at its path (not removed, nor replaced, while we waited). */
+  stillAtPath(): boolean;
   release(): void;
 }
 
@@ -27,6 +30,16 @@ export function lockDirectory(dir: string): DirectoryLock {
   }
   let held = true;
   return {
+    stillAtPath() {
+      try {
+        const locked = fstatSync(fd);
+        const now = statSync(dir);
+        return locked.ino === now.ino && locked.dev === now.dev;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+    },
     release() {
       if (!held) return;
       libc().close(fd);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cannotRunContainers, NOBODY, nobodyBundle, sandbox, shell, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
+import { cannotRunContainers, exampleRootfs, NOBODY, nobodyBundle, sandbox, shell, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
 import { skipUnlessRequired } from './skip-unless-required.js';
 
 // process.apparmorProfile and `exec --apparmor`, applied by a kernel that runs
@@ -119,14 +119,24 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
   });
 
   it('a /proc that is not procfs cannot stand in for the attr file (the class of CVE-2019-16884)', () => {
-    // The container's /proc is a plain directory with a writable attr/exec of its own:
-    // a runtime that asked through it would ask nothing of the kernel.
+    // A bind of a directory onto /proc is refused outright (src/linux/rootfs/proc-mount.ts).
     const fake = join(s.dir, 'fake-proc');
-    mkdirSync(join(fake, 'self/attr/apparmor'), { recursive: true });
-    writeFileSync(join(fake, 'self/attr/exec'), '');
-    writeFileSync(join(fake, 'self/attr/apparmor/exec'), '');
+    mkdirSync(fake);
+    const bound = s.tsrun(['run', '-d', '--bundle', withProfile('aa-bindproc', 'sleep 1000', (c) => {
+      c.mounts = c.mounts.map((m: { destination: string }) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: fake, options: ['rbind', 'rw'] } : m));
+    }), 'aa-bindproc']);
+    expect(bound.status).not.toBe(0);
+    expect(bound.stderr).toMatch(/\/proc must be a procfs mount/);
+    // Without a proc mount the container's /proc is the image's own directory, here with a
+    // writable attr/exec of its own: a runtime that asked through it would ask nothing of the kernel.
+    const image = join(s.dir, 'fake-proc-rootfs');
+    cpSync(exampleRootfs, image, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(join(image, 'proc/self/attr/apparmor'), { recursive: true });
+    writeFileSync(join(image, 'proc/self/attr/exec'), '');
+    writeFileSync(join(image, 'proc/self/attr/apparmor/exec'), '');
     const bundle = withProfile('aa-fakeproc', 'sleep 1000', (c) => {
-      c.mounts.push({ destination: '/proc', type: 'bind', source: fake, options: ['rbind', 'rw'] });
+      c.root.path = image;
+      c.mounts = c.mounts.filter((m: { destination: string }) => m.destination !== '/proc');
       c.linux.maskedPaths = [];
       c.linux.readonlyPaths = [];
     });
@@ -134,7 +144,7 @@ describe.skipIf(skip !== undefined)('AppArmor profiles, applied by the kernel (c
     expect(r.status, r.stderr).toBe(0);
     try {
       expect(hostLabel(s.pid('aa-fakeproc'))).toBe('tsrun-test (enforce)');
-      expect(readFileSync(join(fake, 'self/attr/apparmor/exec'), 'utf8')).toBe('');
+      expect(readFileSync(join(image, 'proc/self/attr/apparmor/exec'), 'utf8')).toBe('');
     } finally {
       s.tsrun(['delete', '--force', 'aa-fakeproc']);
     }

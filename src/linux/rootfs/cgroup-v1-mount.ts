@@ -26,7 +26,7 @@ export function planCgroupV1Mount(ctx: RootfsContext, mount: Mount, field: strin
   const w = ctx.writer;
   const dest = mount.destination;
   const readOnly = parseMountOptions(mount.options).flags & MS.RDONLY;
-  makePath(ctx, dest, false);
+  makePath(ctx, dest, false, `${field}.destination`);
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
   w.check(`mount ${field}: tmpfs for the cgroup v1 hierarchies on ${dest}`, 'mount', ['tmpfs', fdPath(target), 'tmpfs', SAFE, 'mode=755']);
   w.close(target);
@@ -34,7 +34,7 @@ export function planCgroupV1Mount(ctx: RootfsContext, mount: Mount, field: strin
     if (hierarchy === '') continue;
     const name = hierarchy.replace(/^name=/, '');
     const sub = join(dest, name);
-    makePath(ctx, sub, false);
+    makePath(ctx, sub, false, `${field}.destination`);
     const at = w.openInRoot(`open ${sub}`, ctx.rootFd, sub, O.PATH);
     // ENOENT: no cgroup was made for the container (an unprivileged caller without delegation).
     w.check(`mount ${field}: bind the container's cgroup ${dir} on ${sub}`, 'mount', [dir, fdPath(at), null, MS.BIND, null], ['ENOENT']);

@@ -46,13 +46,13 @@ function planDevice(ctx: RootfsContext, device: LinuxDevice): void {
   const path = device.path;
   if (ctx.userns) {
     // mknod(2) is refused in a user namespace: bind the host's node instead.
-    makePath(ctx, path, true);
+    makePath(ctx, path, true, `linux.devices (${path})`);
     const target = w.openInRoot(`open device ${path}`, ctx.rootFd, path, O.PATH);
     w.check(`bind host ${path} for the device`, 'mount', [path, fdPath(target), null, MS.BIND, null]);
     w.close(target);
     return;
   }
-  makePath(ctx, dirname(path), false);
+  makePath(ctx, dirname(path), false, `linux.devices (${path})`);
   const dir = w.openInRoot(`open ${dirname(path)}`, ctx.rootFd, dirname(path), O.PATH | O.DIRECTORY);
   const name = basename(path);
   // An image may ship a placeholder file where the node goes.

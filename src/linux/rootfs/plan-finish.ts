@@ -22,16 +22,16 @@ export function planFinish(ctx: RootfsContext): void {
   // Both steps tolerate ENOENT, so a missing /dev/null would pass for a
   // missing path: the parent checks at "ready" that every masked path that
   // exists is really covered (verify-masks.ts).
-  for (const path of linux.maskedPaths ?? []) {
+  for (const [i, path] of (linux.maskedPaths ?? []).entries()) {
     // Exactly one of these succeeds: /dev/null over a file, an empty
     // read-only tmpfs over a directory; a missing path fails both with ENOENT.
-    w.check(`mask ${path} (file)`, 'mount', ['/dev/null', path, null, MS.BIND, null], ['ENOENT', 'ENOTDIR']);
+    w.check(`linux.maskedPaths[${i}]: mask ${path} (file)`, 'mount', ['/dev/null', path, null, MS.BIND, null], ['ENOENT', 'ENOTDIR']);
     const data = labelledMountData('tmpfs', 'size=0', ctx.mountLabel);
-    w.check(`mask ${path} (directory)`, 'mount', ['tmpfs', path, 'tmpfs', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data], ['ENOENT', 'ENOTDIR']);
+    w.check(`linux.maskedPaths[${i}]: mask ${path} (directory)`, 'mount', ['tmpfs', path, 'tmpfs', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data], ['ENOENT', 'ENOTDIR']);
   }
-  for (const path of linux.readonlyPaths ?? []) {
-    w.check(`bind ${path} for read-only`, 'mount', [path, path, null, MS.BIND | MS.REC, null], ['ENOENT']);
-    w.sys(`make ${path} read-only (recursively)`, 'mount_setattr', [AT_FDCWD, path, AT_RECURSIVE, readOnlyAttr(), 32], ['ENOENT']);
+  for (const [i, path] of (linux.readonlyPaths ?? []).entries()) {
+    w.check(`linux.readonlyPaths[${i}]: bind ${path} for read-only`, 'mount', [path, path, null, MS.BIND | MS.REC, null], ['ENOENT']);
+    w.sys(`linux.readonlyPaths[${i}]: make ${path} read-only (recursively)`, 'mount_setattr', [AT_FDCWD, path, AT_RECURSIVE, readOnlyAttr(), 32], ['ENOENT']);
   }
   if (ctx.spec.root?.readonly === true) {
     w.sys('make / read-only (root.readonly)', 'mount_setattr', [AT_FDCWD, '/', 0, readOnlyAttr(), 32]);

@@ -40,7 +40,7 @@ function planMount(ctx: RootfsContext, configured: Mount, field: string): Planne
   const source = isBind ? bindSource(ctx, mount, field) : (mount.source ?? mount.type ?? 'none');
   checkProcMount(ctx.rootfs, mount, field, isBind ? source : undefined);
   // The container's cgroup is made at checkpoint "spawned", after this plan: a directory not there yet.
-  const createdBy = makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field));
+  const createdBy = makePath(ctx, dest, isBind && !cgroupBind && !isDirectory(source, field), `${field}.destination`);
 
   const target = w.openInRoot(`open ${field} destination ${dest}`, ctx.rootFd, dest, O.PATH);
   const type = isBind ? undefined : filesystemType(mount.type, field);

@@ -1,12 +1,13 @@
 import { SPEC_VERSION } from '../../config/spec-version.js';
 import type { State } from '../../config/types.js';
 import { loadSpec } from '../../config/validate.js';
+import type { DirectoryLock } from '../../linux/dir-lock.js';
 import type { Puppet } from '../../linux/kernel.js';
 import { assertValidId } from '../container/container-id.js';
 import type { ContainerRecord } from '../container/container-record.js';
 import { lockContainer } from '../container/lock.js';
 import { ociState } from '../container/oci-state.js';
-import { StateStore } from '../container/state-store.js';
+import { ContainerNotFoundError, StateStore } from '../container/state-store.js';
 import { processStartTime } from '../container/status.js';
 import { HookError, runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
@@ -29,6 +30,26 @@ export interface CreatedContainer {
 }
 
 /**
+ * The lock of a directory this create just made. Between mkdir and flock a
+ * `delete --force` of the id may take the empty directory for what a dead
+ * create left, and remove it (found by test/reliability/races.test.ts):
+ * then the delete won, and this create says so and touches nothing.
+ */
+function lockReserved(store: StateStore, id: string): DirectoryLock {
+  const raced = new Error(`container ${id} was removed by a delete of the same id while this create was starting; nothing was created: run create again`);
+  let lock: DirectoryLock;
+  try {
+    lock = lockContainer(store, id);
+  } catch (error) {
+    if (error instanceof ContainerNotFoundError) throw raced;
+    throw error;
+  }
+  if (lock.stillAtPath()) return lock;
+  lock.release();
+  throw raced;
+}
+
+/**
  * Validate, reserve the id, launch the container process and record it.
  * Any failure undoes everything done so far, in reverse: the process is
  * killed, its cgroups removed, the state directory deleted.
@@ -38,7 +59,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
   const spec = loadSpec(o.bundle);
   const store = new StateStore(g.root);
   store.reserve(o.id);
-  const lock = lockContainer(store, o.id);
+  const lock = lockReserved(store, o.id);
   const undo: Array<() => void | Promise<void>> = [];
   const stateFor = (pid: number, status: State['status'] = 'creating'): State =>
     ociState({ ociVersion: SPEC_VERSION, id: o.id, pid, bundle: o.bundle, ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }) }, status);
@@ -50,6 +71,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
       systemdCgroup: g.systemdCgroup,
       stateFor,
       onUndo: (action) => undo.push(action),
+      onCgroup: (placement) => store.writeCgroupOfCreate(o.id, placement),
       foreground,
     });
     const pid = launched.puppet.pid;

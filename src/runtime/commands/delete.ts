@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostKernel, SIGKILL, SyscallError } from '../../linux/kernel.js';
+import { openCgroup } from '../../linux/cgroups/manager.js';
 import { unmountAll } from '../../linux/rootfs/host-mounts.js';
 import { Container } from '../container/container.js';
 import { ContainerNotFoundError } from '../container/state-store.js';
@@ -28,7 +29,10 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
         if (status !== 'stopped') await killInit(container, status === 'paused');
         await destroy(container);
       },
-      (store, missing) => {
+      async (store, missing) => {
+        // A create that died before state.json (SIGKILL, OOM) may have made cgroups; its process may still wait in them.
+        const placement = store.readCgroupOfCreate(id);
+        if (placement !== undefined) for (const warning of await openCgroup(hostKernel, placement).destroy()) logger.warn(warning);
         store.remove(id);
         if (!force) throw missing;
       },

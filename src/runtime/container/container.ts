@@ -61,7 +61,7 @@ export class Container {
     root: string,
     id: string,
     fn: (container: Container) => T | Promise<T>,
-    aborted?: (store: StateStore, missing: ContainerNotFoundError) => T,
+    aborted?: (store: StateStore, missing: ContainerNotFoundError) => T | Promise<T>,
   ): Promise<T> {
     const store = new StateStore(root);
     const lock = lockContainer(store, id);
@@ -71,7 +71,8 @@ export class Container {
         record = store.read(id);
       } catch (error) {
         if (aborted === undefined || !(error instanceof ContainerNotFoundError)) throw error;
-        return aborted(store, error);
+        // Awaited here: the lock must be held until it is done.
+        return await aborted(store, error);
       }
       return await fn(new Container(store, record));
     } finally {

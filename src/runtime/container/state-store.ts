@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../config/types.js';
+import type { CgroupPlacement } from '../../linux/cgroups/manager.js';
 import { assertValidId } from './container-id.js';
 import type { ContainerRecord } from './container-record.js';
 
@@ -20,11 +21,14 @@ export class ContainerExistsError extends Error {
 
 const STATE_FILE = 'state.json';
 const CONFIG_FILE = 'config.json';
+const CGROUP_FILE = 'cgroup.json';
 
 /**
  * Containers on disk: one directory per container under the --root directory,
  * holding state.json (a ContainerRecord), config.json (the bundle's config as
- * it was at create time) and, until start, exec.fifo.
+ * it was at create time), cgroup.json (the cgroups create makes, written
+ * just before they are made, for a delete after a create that died before
+ * state.json) and, until start, exec.fifo.
  */
 export class StateStore {
   constructor(readonly root: string) {}
@@ -75,6 +79,17 @@ export class StateStore {
     const file = join(this.dir(id), CONFIG_FILE);
     const text = readIfExists(file);
     return text === undefined ? undefined : (parseJson(file, text) as Spec);
+  }
+
+  writeCgroupOfCreate(id: string, placement: CgroupPlacement): void {
+    writeAtomically(join(this.dir(id), CGROUP_FILE), `${JSON.stringify(placement)}\n`);
+  }
+
+  /** The cgroups an unfinished create made, if it got that far. */
+  readCgroupOfCreate(id: string): CgroupPlacement | undefined {
+    const file = join(this.dir(id), CGROUP_FILE);
+    const text = readIfExists(file);
+    return text === undefined ? undefined : (parseJson(file, text) as CgroupPlacement);
   }
 
   /** Ids of every container directory, in name order; none if the root does not exist. */

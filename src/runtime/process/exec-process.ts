@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../config/config-error.js';
 import { SPEC_VERSION } from '../../config/spec-version.js';
 import type { Process } from '../../config/types.js';
-import { validateSpec } from '../../config/validate.js';
+import { readLimited, tooLargeMessage, validateSpec } from '../../config/validate.js';
 
 /** What `tsrun exec` was told about the process, besides the container id. */
 export interface ExecProcessOptions {
@@ -113,7 +112,9 @@ export function mergeEnv(base: readonly string[], extra: readonly string[]): str
 function readProcessFile(path: string): Process {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    const text = readLimited(path);
+    if (text === undefined) throw new Error(tooLargeMessage());
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new Error(`--process ${path}: ${(error as Error).message}`);
   }

@@ -50,6 +50,8 @@ export interface LaunchContext {
   readonly stateFor: (pid: number) => State;
   /** Called as soon as each undo action exists, so a failure can roll back. */
   readonly onUndo: (undo: () => void | Promise<void>) => void;
+  /** Called just before the cgroups are made, and once they are: a create killed before its state.json leaves them recorded for delete. */
+  readonly onCgroup: (placement: CgroupPlacement) => void;
   /** A foreground `run`: a terminal may go to tsrun's own stdio instead of a --console-socket. */
   readonly foreground: boolean;
 }
@@ -84,6 +86,10 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const namespaces = planNamespaces(spec);
   refuseHostMountNamespace(namespaces.joins);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
+  // Found by the fuzzer (root.path "//"): pivot_root cannot move the host's own root (EBUSY, naming no field).
+  if (rootfs === '/' && namespaces.has('mount')) {
+    throw new Error(`root.path: ${spec.root?.path ?? 'rootfs'} is the host's root directory, which a container with its own mount namespace cannot pivot into; give it a root filesystem of its own`);
+  }
   const executable = findStartProgram(proc, rootfs, spec.mounts ?? [], o.bundle);
   const ambientIgnored = ignoredAmbient(proc);
   if (ambientIgnored.length > 0) {
@@ -152,9 +158,15 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       spawned() {
         if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, privileged);
         writeTimeOffsets(hostKernel, pid, spec);
+        // Recorded before they exist, so that no instant of a SIGKILL leaves
+        // them unrecorded: a create refuses a cgroup that exists, so the
+        // planned ones are this container's (their new parents are known
+        // only after, and recorded then).
+        ctx.onCgroup({ version: cgroups.version, dirs: cgroups.dirs, createdParents: [] });
         cgroup = cgroups.create(pid);
         if (cgroup !== undefined) {
           const created = cgroup;
+          ctx.onCgroup(created.placement);
           // A cgroup can only be removed once its processes are gone.
           ctx.onUndo(async () => {
             stop();

@@ -88,6 +88,24 @@ const BROKEN: BrokenCase[] = [
     locations: ['/process/consoleSize'],
   },
   {
+    name: 'a hostname longer than the kernel takes',
+    spec: edited((s) => void (s.hostname = 'x'.repeat(65))),
+    severity: 'error',
+    locations: ['/hostname'],
+  },
+  {
+    name: 'a uid the kernel reads as -1',
+    spec: edited((s) => void (s.process.user!.uid = 4294967295)),
+    severity: 'error',
+    locations: ['/process/user/uid'],
+  },
+  {
+    name: 'an additional gid the kernel reads as -1',
+    spec: edited((s) => void (s.process.user!.additionalGids = [5, 4294967295])),
+    severity: 'error',
+    locations: ['/process/user/additionalGids/1'],
+  },
+  {
     name: 'malformed capability name',
     spec: edited((s) => void s.process.capabilities!.bounding!.push('CAP_kill')),
     severity: 'error',
@@ -272,6 +290,8 @@ const BROKEN: BrokenCase[] = [
 
 const VALID: Array<[string, Spec]> = [
   ['the base config', baseSpec()],
+  // Found by the fuzzer (test/reliability): an extension field beside the sets was taken for a list (TypeError).
+  ['an unknown field beside the capability sets', edited((s) => void Object.assign(s.process.capabilities!, { 'x-extension': { a: 1 } }))],
   ['a pre-release version', edited((s) => void (s.ociVersion = '1.0.2-dev'))],
   ['a version with build metadata', edited((s) => void (s.ociVersion = '1.3.0-rc.1+build.5'))],
   ['hostname with a uts namespace joined by path', edited((s) => void (s.linux.namespaces![3] = { type: 'uts', path: '/proc/1/ns/uts' }))],

@@ -1,5 +1,5 @@
 import './support/ensure-validator.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { ConfigError } from '../../../src/config/config-error.js';
 import { defaultSpec } from '../../../src/config/default-spec.js';
 import { findJsonSyntaxError } from '../../../src/config/json-syntax.js';
 import type { Spec } from '../../../src/config/types.js';
-import { loadSpec, validateSpec } from '../../../src/config/validate.js';
+import { loadSpec, MAX_CONFIG_BYTES, validateSpec } from '../../../src/config/validate.js';
 
 function configError(action: () => unknown): ConfigError {
   try {
@@ -110,6 +110,17 @@ describe('loadSpec', () => {
     const dir = mkdtempSync(join(bundles, 'empty-'));
     const message = configError(() => loadSpec(dir)).message;
     expect(message).toContain(`cannot read ${join(dir, 'config.json')}: it does not exist`);
+  });
+
+  it('refuses a config.json over the size limit, naming the limit', () => {
+    const spec = { ...valid(), annotations: { big: 'x'.repeat(MAX_CONFIG_BYTES) } };
+    expect(configError(() => loadSpec(bundleWith(JSON.stringify(spec)))).message).toMatch(/^config\.json: is larger than 2097152 bytes \(2 MiB\), the limit/);
+  });
+
+  it('stops reading at the limit when the file has no size (a link to /dev/zero)', () => {
+    const dir = mkdtempSync(join(bundles, 'zero-'));
+    symlinkSync('/dev/zero', join(dir, 'config.json'));
+    expect(configError(() => loadSpec(dir)).message).toContain('is larger than 2097152 bytes');
   });
 
   it('validates what it read', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChainStep } from '../../../ffi/chain-step.js';
 import type { Spec } from '../../../src/config/types.js';
-import { planInit, type InitPlanInput } from '../../../src/linux/init-plan.js';
+import { MAX_INIT_STEPS, planInit, type InitPlanInput } from '../../../src/linux/init-plan.js';
 import { planNamespaces } from '../../../src/linux/namespaces.js';
 import { baseSpec, CHANNEL, FIFO_FD, initInput, layout, parentFds, temporaryDir } from './fixtures.js';
 import { lineIndex, mustFind, render, replayFds } from './steps.js';
@@ -45,6 +45,15 @@ const isOpen = (line: string) => line.startsWith('open(') || line.startsWith('sy
 const checkpoints = (steps: readonly ChainStep[]) => steps.flatMap((s) => (s.kind === 'checkpoint' ? [s.name] : []));
 
 describe('planInit', () => {
+  it('refuses a plan too long to fit tsrun\'s memory, naming the list that made it long', () => {
+    const mounts = Array.from({ length: 2000 }, () => ({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }));
+    expect(() => plan(fullSpec({ mounts }))).toThrow(
+      new RegExp(`^the container's setup is \\d+ libc calls, more than tsrun's limit of ${MAX_INIT_STEPS} .*\\(mounts: 2000, linux.maskedPaths: 1, linux.readonlyPaths: 1, linux.sysctl: 1\\)$`),
+    );
+    // About a thousand mounts still fit.
+    expect(plan(fullSpec({ mounts: mounts.slice(0, 950) })).steps.length).toBeLessThanOrEqual(MAX_INIT_STEPS);
+  });
+
   it('meets the parent at spawned, isolated, mounted and ready, in that order, once each', () => {
     expect(checkpoints(plan(fullSpec()).steps)).toEqual(['spawned', 'isolated', 'mounted', 'ready']);
     expect(checkpoints(plan(baseSpec({ linux: USERNS_LINUX })).steps)).toEqual(['spawned', 'isolated', 'mounted', 'ready']);

@@ -344,7 +344,7 @@ describe('planMounts', () => {
 
   it('refuses a destination with ".." before planning any step for it', () => {
     const h = rootfsHarness(baseSpec({ mounts: [{ destination: '/a/../../etc', type: 'tmpfs' }] }));
-    expect(() => planMounts(h.ctx)).toThrow('mount destination /a/../../etc must not contain ".."');
+    expect(() => planMounts(h.ctx)).toThrow('mounts[0].destination: /a/../../etc must not contain ".."');
     expect(h.w.steps).toEqual([]);
   });
 

@@ -104,6 +104,18 @@ describe('deleteContainer', () => {
     expect(store.ids()).toEqual([]);
   });
 
+  it('removes the cgroups a create recorded before it died without state.json', async () => {
+    const { g, store } = setup();
+    const cgroupPath = join(temporaryDir(), 'cgroup');
+    mkdirSync(cgroupPath);
+    store.writeCgroupOfCreate('c1', { version: 2, dirs: { '': cgroupPath }, createdParents: [] });
+    captureLog();
+    await expect(deleteContainer(g, 'c1', true)).resolves.toBeUndefined();
+    // A plain directory stands in for the cgroup: the driver's kill reached it (test/reliability/crash.test.ts shows the kernel's side).
+    expect(readFileSync(join(cgroupPath, 'cgroup.kill'), 'utf8')).toBe('1');
+    expect(store.ids()).toEqual([]);
+  });
+
   it('runs every poststop hook with the stopped state; a failure is a warning', async () => {
     const dir = temporaryDir();
     const hook = (name: string, body: string): Hook => {

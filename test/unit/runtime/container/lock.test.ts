@@ -29,6 +29,17 @@ describe('container lock', () => {
     expect(() => lock.release()).not.toThrow();
   });
 
+  it('tells whether the locked directory is still the one at its path (a delete may remove it, a create remake it)', () => {
+    const store = storeWith('c1');
+    const lock = lockContainer(store, 'c1');
+    expect(lock.stillAtPath()).toBe(true);
+    store.remove('c1');
+    expect(lock.stillAtPath()).toBe(false);
+    store.reserve('c1');
+    expect(lock.stillAtPath()).toBe(false);
+    lock.release();
+  });
+
   it('Container.locked holds the lock during fn and releases it when fn throws', async () => {
     const store = storeWith('c1');
     let heldInside = false;

@@ -51,6 +51,12 @@ describe('execProcess', () => {
     expect(() => execProcess(base, { ...none, processFile: good })).toThrow('either --process or a command');
   });
 
+  it('refuses a --process file over the size limit config.json has, naming it', () => {
+    const huge = join(temporaryDir(), 'huge.json');
+    writeFileSync(huge, JSON.stringify({ args: ['id'], cwd: '/', env: [`BIG=${'x'.repeat(3 * 1024 * 1024)}`] }));
+    expect(() => execProcess(base, { ...none, args: [], processFile: huge })).toThrow(`--process ${huge}: is larger than 2097152 bytes (2 MiB)`);
+  });
+
   it("keeps the container's AppArmor profile and SELinux label unless --apparmor/--process-label or the --process file names its own (runc's rule)", () => {
     const confined: Process = { ...base, apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' };
     expect(execProcess(confined, none)).toMatchObject({ apparmorProfile: 'container-profile', selinuxLabel: 'system_u:system_r:container_t:s0' });

@@ -1,0 +1,81 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../integration/support/harness.js';
+import { recordCounts } from './support/counts.js';
+import { caseStream, FIXED_SEED, hex, randomSeed } from './support/prng.js';
+import { scratchParent, workspace, type Workspace } from './support/sandbox.js';
+import { cgroupDirs, hasStackTrace, leftovers, tsrun } from './support/tsrun.js';
+
+// SIGKILL of tsrun at a delay drawn from a seeded sweep over how long the
+// command takes (create about 150-300 ms here, delete about 150 ms): each
+// delay lands in another phase (before clone, at a checkpoint, around the
+// state write). Phases are not hit one by one, which the issue asks for
+// (a hook to stop at each checkpoint); the sweep is what is done so far.
+const ROUNDS = Number(process.env.TSRUN_CRASH_ROUNDS ?? 40);
+const MAX_DELAY_MS = 400;
+const seed = process.env.TSRUN_FUZZ_SEED === undefined ? FIXED_SEED : randomSeed();
+
+const parent = scratchParent('tsrun-crash-');
+
+describe.skipIf(skipReason())('crash consistency', () => {
+  const w: Workspace = workspace(parent, 'w');
+  afterAll(() => {
+    w.cleanup();
+    rmSync(parent, { recursive: true, force: true });
+  });
+  const bundle = join(w.dir, 'bundle');
+  mkdirSync(bundle);
+  const config = w.config();
+  config.process.args = ['sleep', '1000'];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+
+  /** A problem with what `list` says of `id`, or undefined: listed only with a state.json, status as the kernel shows. */
+  async function listProblem(id: string): Promise<string | undefined> {
+    const r = await tsrun(w.root, w.scratch, ['list', '--format', 'json']);
+    if (r.status !== 0 || hasStackTrace(r.stderr)) return `list failed: ${r.stderr}`;
+    const entry = (JSON.parse(r.stdout === '' ? '[]' : r.stdout) as Array<{ id: string; status: string; pid: number }>).find((c) => c.id === id);
+    const hasState = existsSync(join(w.root, id, 'state.json'));
+    if (entry === undefined) return hasState ? `list omits ${id}, which has a state.json` : undefined;
+    const alive = entry.pid > 0 && existsSync(`/proc/${entry.pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry.pid}/stat`, 'utf8'));
+    if ((entry.status === 'stopped') === alive) return `list says ${entry.status}, but init ${entry.pid} is ${alive ? 'alive' : 'gone'}`;
+    return undefined;
+  }
+
+  it(`SIGKILL of create and of delete at ${ROUNDS} seeded delays each: list is truthful, delete --force removes everything`, async () => {
+    const started = Date.now();
+    const failures: string[] = [];
+    let leftoverCount = 0;
+    let cases = 0;
+    for (const command of ['create', 'delete'] as const) {
+      for (let round = 0; round < ROUNDS; round++) {
+        cases++;
+        const id = `crash-${command}-${round}`;
+        const delay = caseStream(seed, round + (command === 'delete' ? ROUNDS : 0)).below(MAX_DELAY_MS);
+        const what = `${command} killed after ${delay} ms`;
+        const cgroups = new Map(cgroupDirs(id, undefined).map((d) => [d, existsSync(d)]));
+        if (command === 'delete') {
+          const c = await tsrun(w.root, w.scratch, ['run', '-d', '--bundle', bundle, id]);
+          if (c.status !== 0) failures.push(`${what}: setup run -d failed: ${c.stderr}`);
+        }
+        let timer: NodeJS.Timeout | undefined;
+        const args = command === 'create' ? ['create', '--bundle', bundle, id] : ['delete', '--force', id];
+        const killed = await tsrun(w.root, w.scratch, args, { onSpawn: (pid) => (timer = setTimeout(() => process.kill(pid, 'SIGKILL'), delay)) });
+        clearTimeout(timer);
+        if (hasStackTrace(killed.stderr)) failures.push(`${what}: stack trace: ${killed.stderr.slice(0, 300)}`);
+        const listed = await listProblem(id);
+        if (listed !== undefined) failures.push(`${what}: ${listed}`);
+        const d = await tsrun(w.root, w.scratch, ['delete', '--force', id]);
+        if (d.status !== 0) failures.push(`${what}: delete --force afterwards failed: ${d.stderr.trim()}`);
+        const left = leftovers({ root: w.root, sandbox: w.dir, cgroups });
+        if (left.length > 0) {
+          leftoverCount += left.length;
+          failures.push(`${what} (${killed.signal ?? `exit ${killed.status}`}): delete --force left ${left.join(', ')}`);
+        }
+      }
+    }
+    recordCounts({ test: 'crash consistency (SIGKILL sweep)', cases, failures: failures.length, leftovers: leftoverCount, note: `create and delete --force killed at delays 0-${MAX_DELAY_MS} ms from seed ${hex(seed)}, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s` });
+    expect(failures.slice(0, 20)).toEqual([]);
+    expect(leftoverCount).toBe(0);
+  }, 600_000);
+});
