@@ -76,7 +76,7 @@ export type InitPlan = PlannedChain<InitCheckpoint> & {
 export function planInit(input: InitPlanInput): InitPlan {
   const { spec, channel } = input;
   const proc = spec.process;
-  if (proc === undefined) throw new Error('config.json: process is required to create a container');
+  if (proc === undefined) throw new Error('config.json: /process is missing; create needs one, since start must run it (docs/process.md)');
   // Without a mount namespace of its own the container shares the host's:
   // its mounts are made there (and taken down by delete), and it gets a
   // chroot, since pivot_root would move the host's root.

@@ -154,14 +154,23 @@ describe.skipIf(typeof engine === 'string')('dockerd with tsrun as a runtime, be
     // false). tsrun's start returns 7-12 ms after it lets the process exec (it saves the state and
     // sees the exec happen), runc's 1-9 ms: tsrun lost that race where runc mostly won it.
     const hog = 'sleep 0.2; head -c 100m /dev/zero | sh -c "echo 1000 > /proc/self/oom_score_adj && exec tail"; echo "hog=$?"';
-    const r = both((runtime) => {
-      const container = `tsrun-docker-hog-${runtime}`;
-      const ran = docker(['run', '--name', container, '--runtime', NAMES[runtime], '--memory', '32m', '--memory-swap', '32m', IMAGE, 'sh', '-c', hog]);
-      const result = { status: ran.status, stdout: ran.stdout, oomKilled: inspect(container, '{{.State.OOMKilled}}') };
-      docker(['rm', container]);
-      return result;
-    });
-    expect(r.runc).toEqual({ status: 0, stdout: 'hog=137\n', oomKilled: 'true' });
+    const once = () =>
+      both((runtime) => {
+        const container = `tsrun-docker-hog-${runtime}`;
+        const ran = docker(['run', '--name', container, '--runtime', NAMES[runtime], '--memory', '32m', '--memory-swap', '32m', IMAGE, 'sh', '-c', hog]);
+        const result = { status: ran.status, stdout: ran.stdout, oomKilled: inspect(container, '{{.State.OOMKilled}}') };
+        docker(['rm', container]);
+        return result;
+      });
+    // Now and then the kernel kills the shell too, with runc as with tsrun (seen in CI: runc's run
+    // exited 137 with no output): up to three tries of the pair, each runtime judged in the same try.
+    const expected = { status: 0, stdout: 'hog=137\n', oomKilled: 'true' };
+    let r = once();
+    for (let attempt = 1; attempt < 3 && (JSON.stringify(r.runc) !== JSON.stringify(expected) || JSON.stringify(r.tsrun) !== JSON.stringify(expected)); attempt += 1) {
+      console.warn(`docker --memory, try ${attempt}: runc ${JSON.stringify(r.runc)}, tsrun ${JSON.stringify(r.tsrun)}; trying again`);
+      r = once();
+    }
+    expect(r.runc).toEqual(expected);
     expect(r.tsrun).toEqual(r.runc);
   });
 

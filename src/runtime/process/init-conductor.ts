@@ -64,7 +64,7 @@ export interface LaunchContext {
 export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer {
   const { spec } = ctx;
   const proc = spec.process;
-  if (proc === undefined) throw new Error('config.json: process is required to create a container');
+  if (proc === undefined) throw new Error('config.json: /process is missing; create needs one, since start must run it (docs/process.md)');
   refuseUnsupported(spec);
   const fields = processFields(spec, proc, 'init');
   const mountLabel = resolveMountLabel(hostKernel, spec.linux?.mountLabel, (m) => logger.warn(m));

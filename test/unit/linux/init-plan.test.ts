@@ -397,7 +397,7 @@ describe('planInit', () => {
 
   it('refuses a config without process', () => {
     const { process: _unused, ...spec } = baseSpec();
-    expect(() => plan(spec)).toThrow('config.json: process is required to create a container');
+    expect(() => plan(spec)).toThrow('config.json: /process is missing; create needs one, since start must run it (docs/process.md)');
   });
 
   it('pivots after "mounted", then sets hostname and sysctls before the read-only paths, then credentials, then ready', () => {
