@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, shell, skipReason, type ConfigObject, type Sandbox } from './support/harness.js';
 
 const skip = skipReason();
+if (skip !== undefined) console.warn(`skipping the tmpcopyup tests: ${skip}`);
 const RUNC = '/usr/sbin/runc';
+if (!existsSync(RUNC)) console.warn(`skipping the runc comparison of tmpcopyup: ${RUNC} is not installed (.ci/install-deps.sh installs it)`);
 
 // What the container shows of its copies: name, mode, owner, type; then contents and link targets.
 const SCRIPT = [
