@@ -1,12 +1,13 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { pageSize } from '../../../ffi/arena.js';
-import { CompiledChain, frameBytes, openChannel, type ChainChannel } from '../../../ffi/call-chain.js';
+import { CompiledChain, frameBytes, openChannel } from '../../../ffi/call-chain.js';
 import { call, checkpoint, releaseMemory, type ChainStep } from '../../../ffi/chain-step.js';
 import { koffi } from '../../../ffi/koffi.js';
 import { libc, symbolAddress } from '../../../ffi/libc.js';
 import { decodeWaitStatus, Puppet } from '../../../ffi/puppet.js';
 import { SYS } from '../../../ffi/syscall-numbers.js';
+import { compile, readMemory } from './compiled-chains.js';
 
 /*
  * The chain's memory: one stack for every context, each context's
@@ -22,29 +23,6 @@ const UC_STACK_SIZE = 32;
 const GREG = (n: number) => 40 + 8 * n;
 const x86 = process.arch === 'x64';
 
-const CHANNEL: ChainChannel = { syncRead: 100, syncWrite: 101, reportRead: 102, reportWrite: 103 };
-
-const compiled: CompiledChain[] = [];
-afterEach(() => {
-  for (const chain of compiled.splice(0)) chain.arena.release();
-});
-
-function compile(steps: readonly ChainStep[]): CompiledChain {
-  const chain = new CompiledChain(steps, CHANNEL);
-  compiled.push(chain);
-  return chain;
-}
-
-function readMemory(address: bigint, length: number): Buffer {
-  const fd = openSync('/proc/self/mem', 'r');
-  try {
-    const bytes = Buffer.alloc(length);
-    expect(readSync(fd, bytes, 0, length, address)).toBe(length);
-    return bytes;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 interface Context {
   readonly address: bigint;

@@ -1,9 +1,10 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CompiledChain, type ChainChannel } from '../../../ffi/call-chain.js';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { CompiledChain } from '../../../ffi/call-chain.js';
 import { call, checkpoint, reportErrno, unblockSignals, type ChainStep } from '../../../ffi/chain-step.js';
 import { SIG_SETMASK } from '../../../ffi/constants.js';
 import { libc } from '../../../ffi/libc.js';
+import { compile, readMemory } from './compiled-chains.js';
 
 /*
  * glibc's setcontext restores the signal mask each context was captured
@@ -18,30 +19,6 @@ import { libc } from '../../../ffi/libc.js';
 const UC_LINK = 8;
 const UC_SIGMASK = process.arch === 'arm64' ? 40 : 296;
 
-// Not used until the chain runs; compiling only embeds the numbers.
-const CHANNEL: ChainChannel = { syncRead: 100, syncWrite: 101, reportRead: 102, reportWrite: 103 };
-
-const compiled: CompiledChain[] = [];
-afterEach(() => {
-  for (const chain of compiled.splice(0)) chain.arena.release();
-});
-
-function compile(steps: readonly ChainStep[]): CompiledChain {
-  const chain = new CompiledChain(steps, CHANNEL);
-  compiled.push(chain);
-  return chain;
-}
-
-function readMemory(address: bigint, length: number): Buffer {
-  const fd = openSync('/proc/self/mem', 'r');
-  try {
-    const bytes = Buffer.alloc(length);
-    expect(readSync(fd, bytes, 0, length, address)).toBe(length);
-    return bytes;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The kernel part (64 signals) of each context's uc_sigmask, in run order. */
 function contextMasks(chain: CompiledChain): bigint[] {
