@@ -22,7 +22,8 @@ command -v npm >/dev/null || fail "npm is required"
 missing=()
 # uidmap (newuidmap, newgidmap): rootless podman, which the tests run as a user of their own.
 # buildah: builds whose RUN steps the tests run with tsrun (buildah --runtime).
-for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io uidmap buildah; do
+# time (/usr/bin/time): the peak memory of tsrun on an oversized config (test/reliability).
+for pkg in busybox-static libseccomp2 runc crun containerd podman docker.io uidmap buildah time; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # python3: the tests' pty driver, console-socket receiver and seccomp agent.

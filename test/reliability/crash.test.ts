@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
 import { caseStream, FIXED_SEED, hex, randomSeed } from './support/prng.js';
-import { scratchParent, workspace, type Workspace } from './support/sandbox.js';
+import { scratchParent, sleepingBundle, workspace, type Workspace } from './support/sandbox.js';
 import { cgroupDirs, hasStackTrace, leftovers, tsrun } from './support/tsrun.js';
 
 // SIGKILL of tsrun at a delay drawn from a seeded sweep over how long the
@@ -18,17 +18,16 @@ const seed = process.env.TSRUN_FUZZ_SEED === undefined ? FIXED_SEED : randomSeed
 
 const parent = scratchParent('tsrun-crash-');
 
-describe.skipIf(skipReason())('crash consistency', () => {
+const skip = skipReason();
+if (skip !== undefined) console.warn(`skipping the crash consistency tests: ${skip}`);
+
+describe.skipIf(skip !== undefined)('crash consistency', () => {
   const w: Workspace = workspace(parent, 'w');
   afterAll(() => {
     w.cleanup();
     rmSync(parent, { recursive: true, force: true });
   });
-  const bundle = join(w.dir, 'bundle');
-  mkdirSync(bundle);
-  const config = w.config();
-  config.process.args = ['sleep', '1000'];
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  const bundle = sleepingBundle(w);
 
   /** A problem with what `list` says of `id`, or undefined: listed only with a state.json, status as the kernel shows. */
   async function listProblem(id: string): Promise<string | undefined> {

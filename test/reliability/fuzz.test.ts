@@ -62,6 +62,11 @@ function pickId(rng: Prng): string | undefined {
 const parent = scratchParent('tsrun-fuzz-');
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
+const runSkip = skipReason();
+if (runSkip !== undefined) console.warn(`skipping the fuzzer's runs through bin/tsrun: ${runSkip}`);
+const memorySkip = runSkip ?? (existsSync('/usr/bin/time') ? undefined : 'no /usr/bin/time (Debian package time; .ci/install-deps.sh installs it) to measure peak memory');
+if (memorySkip !== undefined) console.warn(`skipping the fuzzer's memory check: ${memorySkip}`);
+
 describe('config fuzzer', () => {
   const workers: Workspace[] = Array.from({ length: WORKERS }, (_, i) => workspace(parent, `w${i}`));
   afterAll(() => workers.forEach((w) => w.cleanup()));
@@ -114,7 +119,7 @@ describe('config fuzzer', () => {
     expect(failures.slice(0, 20)).toEqual([]);
   }, 600_000);
 
-  it.skipIf(skipReason())('a sample through bin/tsrun create + delete --force, with rootfs traps: works or names the field, leaves nothing', async () => {
+  it.skipIf(runSkip !== undefined)('a sample through bin/tsrun create + delete --force, with rootfs traps: works or names the field, leaves nothing', async () => {
     const started = Date.now();
     const rootfsCases = Array.from({ length: END_TO_END_ROOTFS }, (_, i) => rootfsTrap(caseStream(seeds[i % seeds.length] as number, 1_000_000 + i), seeds[i % seeds.length] as number, 1_000_000 + i, workers[0] as Workspace));
     // An argv cannot carry a NUL: such ids are tried in-process only.
@@ -170,7 +175,7 @@ describe('config fuzzer', () => {
     expect(leftoverCount).toBe(0);
   }, 900_000);
 
-  it.skipIf(skipReason() ?? (existsSync('/usr/bin/time') ? undefined : 'no /usr/bin/time (Debian package time) to measure peak memory'))(
+  it.skipIf(memorySkip !== undefined)(
     'a 50 MB config.json is refused at the size limit without 400 MB of memory; the worst configs under the limit stay below it too',
     () => {
       const w = workers[0] as Workspace;

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
-import { scratchParent, workspace, type Workspace } from './support/sandbox.js';
+import { scratchParent, sleepingBundle, workspace, type Workspace } from './support/sandbox.js';
 import { cgroupDirs, hasStackTrace, leftovers, tsrun, type Outcome } from './support/tsrun.js';
 
 const REPEAT = Number(process.env.TSRUN_RACE_REPEAT ?? 20);
@@ -12,17 +12,16 @@ const PARALLEL = 50;
 
 const parent = scratchParent('tsrun-races-');
 
-describe.skipIf(skipReason())('races', () => {
+const skip = skipReason();
+if (skip !== undefined) console.warn(`skipping the races tests: ${skip}`);
+
+describe.skipIf(skip !== undefined)('races', () => {
   const w: Workspace = workspace(parent, 'w');
   afterAll(() => {
     w.cleanup();
     rmSync(parent, { recursive: true, force: true });
   });
-  const bundle = join(w.dir, 'bundle');
-  mkdirSync(bundle);
-  const config = w.config();
-  config.process.args = ['sleep', '1000'];
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  const bundle = sleepingBundle(w);
   const run = (args: readonly string[]) => tsrun(w.root, w.scratch, args);
   const failures: string[] = [];
   let cases = 0;

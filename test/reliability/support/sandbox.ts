@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -51,6 +51,16 @@ export function workspace(parent: string, name: string): Workspace {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A bundle in `w` whose container sleeps: what the race and crash tests create again and again. */
+export function sleepingBundle(w: Workspace): string {
+  const bundle = join(w.dir, 'bundle');
+  mkdirSync(bundle);
+  const config = w.config();
+  config.process.args = ['sleep', '1000'];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  return bundle;
 }
 
 export function scratchParent(prefix: string): string {
