@@ -71,25 +71,32 @@ export class StateStore {
   }
 
   writeConfig(id: string, spec: Spec): void {
-    writeAtomically(join(this.dir(id), CONFIG_FILE), `${JSON.stringify(spec)}\n`);
+    this.writeJson(id, CONFIG_FILE, spec);
   }
 
   /** The config snapshot taken at create time; undefined if create never got that far. */
   readConfig(id: string): Spec | undefined {
-    const file = join(this.dir(id), CONFIG_FILE);
-    const text = readIfExists(file);
-    return text === undefined ? undefined : (parseJson(file, text) as Spec);
+    return this.readJson(id, CONFIG_FILE) as Spec | undefined;
   }
 
   writeCgroupOfCreate(id: string, placement: CgroupPlacement): void {
-    writeAtomically(join(this.dir(id), CGROUP_FILE), `${JSON.stringify(placement)}\n`);
+    this.writeJson(id, CGROUP_FILE, placement);
   }
 
   /** The cgroups an unfinished create made, if it got that far. */
   readCgroupOfCreate(id: string): CgroupPlacement | undefined {
-    const file = join(this.dir(id), CGROUP_FILE);
+    return this.readJson(id, CGROUP_FILE) as CgroupPlacement | undefined;
+  }
+
+  private writeJson(id: string, name: string, value: unknown): void {
+    writeAtomically(join(this.dir(id), name), `${JSON.stringify(value)}\n`);
+  }
+
+  /** A JSON file of the container's directory; undefined when it is not there. */
+  private readJson(id: string, name: string): unknown {
+    const file = join(this.dir(id), name);
     const text = readIfExists(file);
-    return text === undefined ? undefined : (parseJson(file, text) as CgroupPlacement);
+    return text === undefined ? undefined : parseJson(file, text);
   }
 
   /** Ids of every container directory, in name order; none if the root does not exist. */

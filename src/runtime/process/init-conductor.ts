@@ -6,7 +6,7 @@ import { inNamespacesOf, withPidNamespaceOf } from '../../linux/enter-namespaces
 import { writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
 import { planInit } from '../../linux/init-plan.js';
 import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
-import { inInitialUserNamespace, isHostRoot } from '../../linux/caller.js';
+import { inInitialUserNamespace } from '../../linux/caller.js';
 import { readMountInfo } from '../../linux/mountinfo.js';
 import { NAMESPACES, planNamespaces, type NamespacePlan } from '../../linux/namespaces.js';
 import { makeExecFifo } from '../../linux/process/exec-fifo.js';
@@ -75,8 +75,9 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     throw new Error('process.terminal: a detached container needs --console-socket to hand its terminal to (or set "terminal": false)');
   }
   const privileged = process.geteuid?.() === 0;
+  const hostNamespace = inInitialUserNamespace();
   // Root of another user namespace (rootless podman) owns no host cgroup: rootless there too.
-  const hostRoot = isHostRoot();
+  const hostRoot = privileged && hostNamespace;
   const cgroups = planCgroup(
     hostKernel,
     { id: o.id, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, systemd: ctx.systemdCgroup },
@@ -133,7 +134,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       noPivot: o.noPivot,
       executable,
       privileged,
-      inUserNamespace: !inInitialUserNamespace(),
+      inUserNamespace: !hostNamespace,
       ...(o.noNewKeyring ? {} : { sessionKeyring: `_ses.${o.id}` }),
       ...(seccomp === undefined ? {} : { seccomp }),
       ...(fields.appArmor === undefined ? {} : { appArmor: fields.appArmor }),
