@@ -127,17 +127,38 @@ describe('config fuzzer', () => {
     const failures: string[] = [];
     let leftoverCount = 0;
     let createdCount = 0;
+    // Cgroup directories are host-wide while each worker has its own --root:
+    // two cases with one cgroupsPath (or one good id) must not run at once, or
+    // each would see the other's cgroups as its own leftovers.
+    const inFlight = new Set<string>();
+    const dirsOf = (c: Case) => {
+      const id = c.id ?? `fz-${c.index}`;
+      const cgroupsPath = (c.mutant.tree as { linux?: { cgroupsPath?: unknown } } | undefined)?.linux?.cgroupsPath;
+      return [...new Set([...cgroupDirs(id, cgroupsPath), ...cgroupDirs(id, undefined)])];
+    };
+    const takeFree = async (): Promise<{ c: Case; dirs: string[] } | undefined> => {
+      for (;;) {
+        if (queue.length === 0) return undefined;
+        const at = queue.findIndex((c) => dirsOf(c).every((d) => !inFlight.has(d)));
+        if (at >= 0) {
+          const [c] = queue.splice(at, 1) as [Case];
+          const dirs = dirsOf(c);
+          dirs.forEach((d) => inFlight.add(d));
+          return { c, dirs };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     await Promise.all(
       workers.map(async (w, wi) => {
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-          const c = next;
+        for (let next = await takeFree(); next !== undefined; next = await takeFree()) {
+          const { c, dirs } = next;
           const id = c.id ?? `fz-${c.index}`;
           const bundle = join(w.dir, 'bundle');
           mkdirSync(bundle, { recursive: true });
           // Cases are made for worker 0's paths: move them to this worker's.
           writeFileSync(join(bundle, 'config.json'), Buffer.from(c.mutant.bytes.toString('latin1').replaceAll(`${workers[0]?.dir}/`, `${w.dir}/`), 'latin1'));
-          const cgroupsPath = (c.mutant.tree as { linux?: { cgroupsPath?: unknown } } | undefined)?.linux?.cgroupsPath;
-          const cgroups = new Map([...cgroupDirs(id, cgroupsPath), ...cgroupDirs(id, undefined)].map((d) => [d, existsSync(d)]));
+          const cgroups = new Map(dirs.map((d) => [d, existsSync(d)]));
           const what = `worker ${wi}, ${describeCase(c)}`;
           const created = await tsrun(w.root, w.scratch, ['create', '--bundle', bundle, id]);
           const deleted = await tsrun(w.root, w.scratch, ['delete', '--force', id]);
@@ -160,6 +181,7 @@ describe('config fuzzer', () => {
             failures.push(`${what}: left ${left.join(', ')}`);
             rmSync(w.root, { recursive: true, force: true });
           }
+          dirs.forEach((d) => inFlight.delete(d));
         }
       }),
     );
