@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Parser } from 'yargs/helpers';
 import type { GlobalOptions } from '../runtime/options.js';
 import type { LogFormat, LogSettings } from '../runtime/log.js';
-import { inInitialUserNamespace } from '../linux/caller.js';
+import { defaultRoot } from './default-root.js';
 
 /** runc's global flags, as parsed. */
 export interface GlobalArgs {
@@ -14,18 +14,6 @@ export interface GlobalArgs {
   'systemd-cgroup': boolean;
   criu: string | undefined;
   rootless: unknown;
-}
-
-/**
- * Like runc: /run/tsrun, except for a caller who cannot write /run and has
- * a XDG_RUNTIME_DIR: an unprivileged user, or root of a user namespace that
- * is not the host's (rootless podman), unless USER says "root" there.
- */
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, hostNamespace = inInitialUserNamespace): string {
-  const runtimeDir = env['XDG_RUNTIME_DIR'];
-  if (runtimeDir === undefined || runtimeDir === '') return '/run/tsrun';
-  const honoured = euid !== 0 || (!hostNamespace() && env['USER'] !== 'root');
-  return honoured ? `${runtimeDir}/tsrun` : '/run/tsrun';
 }
 
 export function globalFlags(y: Argv): Argv<GlobalArgs> {

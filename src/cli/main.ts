@@ -1,13 +1,26 @@
-import { hideBin } from 'yargs/helpers';
-import { runtimeActions } from './actions.js';
-import { runCli } from './cli.js';
+import { configureLogging, reportError } from '../runtime/log.js';
+import { parseFastState } from './fast-state.js';
 
-const context = {
-  actions: runtimeActions,
-  write: (text: string) => process.stdout.write(text),
-  writeError: (text: string) => process.stderr.write(text),
-  exitCode: 0,
-};
+const args = process.argv.slice(2);
+const fast = parseFastState(args);
 
 // exitCode rather than exit(): let stdout drain when it is a pipe.
-process.exitCode = await runCli(hideBin(process.argv), context);
+if (fast !== undefined) {
+  configureLogging(fast.log);
+  try {
+    const summary = await (await import('../runtime/commands/state.js')).state(fast.global, fast.id);
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } catch (error) {
+    reportError(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+} else {
+  const [{ runtimeActions }, { runCli }] = await Promise.all([import('./actions.js'), import('./cli.js')]);
+  const context = {
+    actions: runtimeActions,
+    write: (text: string) => process.stdout.write(text),
+    writeError: (text: string) => process.stderr.write(text),
+    exitCode: 0,
+  };
+  process.exitCode = await runCli(args, context);
+}

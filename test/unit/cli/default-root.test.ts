@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRoot } from '../../../src/cli/global-flags.js';
+import { defaultRoot } from '../../../src/cli/default-root.js';
 
 describe('defaultRoot, as runc chooses its --root', () => {
   const host = () => true;
