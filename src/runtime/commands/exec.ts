@@ -3,7 +3,7 @@ import { errnoMessage, errnoName } from '../../linux/kernel.js';
 import { Container } from '../container/container.js';
 import type { Process } from '../../config/types.js';
 import { execProcess, type ExecProcessOptions } from '../process/exec-process.js';
-import { waitInForeground } from '../process/foreground.js';
+import { holdSignals, waitInForeground, type SignalRelay } from '../process/foreground.js';
 import { joinContainer } from '../process/exec-conductor.js';
 import type { GlobalOptions } from '../options.js';
 import { writePidFile } from '../process/pid-file.js';
@@ -26,6 +26,15 @@ export interface ExecOptions extends ExecProcessOptions {
  * (128+n for a signal), 0 once it runs when detached.
  */
 export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
+  const relay = holdSignals(!o.detach);
+  try {
+    return await launchAndWait(g, o, relay);
+  } finally {
+    relay.release();
+  }
+}
+
+async function launchAndWait(g: GlobalOptions, o: ExecOptions, relay: SignalRelay): Promise<number> {
   // The lock covers the launch only: a long-running exec must not keep
   // `kill` or `delete` from the container.
   if (o.consoleSocket !== undefined && o.tty !== true && o.processFile === undefined) {
@@ -55,7 +64,7 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   puppet.detach();
   if (o.detach) return 0;
   const attached = terminal === undefined ? undefined : attachTerminal(terminal);
-  const code = await waitInForeground(puppet);
+  const code = await waitInForeground(puppet, relay);
   await attached?.finish();
   return code;
 }

@@ -1,7 +1,7 @@
 import { errnoMessage, errnoName } from '../../linux/kernel.js';
 import { createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
-import { waitInForeground } from '../process/foreground.js';
+import { holdSignals, waitInForeground, type SignalRelay } from '../process/foreground.js';
 import type { GlobalOptions, RunOptions } from '../options.js';
 import { start } from './start.js';
 import { attachTerminal, mirrorCallerSize } from '../process/terminal.js';
@@ -12,6 +12,15 @@ import { attachTerminal, mirrorCallerSize } from '../process/terminal.js';
  * signal), deleting the container afterwards unless --keep.
  */
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
+  const relay = holdSignals(!o.detach);
+  try {
+    return await createStartAndWait(g, o, relay);
+  } finally {
+    relay.release();
+  }
+}
+
+async function createStartAndWait(g: GlobalOptions, o: RunOptions, relay: SignalRelay): Promise<number> {
   const { puppet, terminal } = await createContainer(g, o, !o.detach);
   // The pty mirrors tsrun's terminal: sized before start lets the process run, not after.
   if (terminal !== undefined) mirrorCallerSize(terminal);
@@ -29,7 +38,7 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   const execErrno = puppet.execOutcome();
   puppet.detach();
   const attached = terminal === undefined ? undefined : attachTerminal(terminal);
-  const code = await waitInForeground(puppet);
+  const code = await waitInForeground(puppet, relay);
   await attached?.finish();
   if (!o.keep) await deleteContainer(g, o.id, true);
   if (execErrno !== undefined) {

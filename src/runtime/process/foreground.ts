@@ -1,27 +1,70 @@
+import { constants } from 'node:os';
 import { decodeWaitStatus, type Puppet } from '../../linux/kernel.js';
 
-// Signals a foreground `run` or `exec` passes on to the container's process, as runc does.
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/**
+ * Signals a foreground `run` or `exec` does not pass on: those no process can
+ * catch (SIGKILL, SIGSTOP); SIGCHLD, which is about tsrun's own children;
+ * SIGURG, which runc ignores too; and the faults (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL), which, raised by the kernel, mean tsrun itself is broken.
+ * The aliases SIGIOT and SIGPOLL are the same numbers as SIGABRT and SIGIO.
+ */
+const NOT_FORWARDED = new Set(['SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGURG', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGIOT', 'SIGPOLL']);
 
 /**
- * Wait for a process tsrun started (it has execve'd already), forwarding
- * the signals tsrun receives meanwhile; resolves to the exit code tsrun
- * should exit with: the process's own, or 128+n if a signal ended it.
+ * Every other signal Node can name, as runc forwards every signal it gets.
+ * Node has no names for the real-time signals (SIGRTMIN..SIGRTMAX), so those
+ * keep their default action on tsrun (docs/process.md).
  */
-export async function waitInForeground(puppet: Puppet): Promise<number> {
-  const forward = (signal: NodeJS.Signals) => {
+export const FORWARDED: readonly NodeJS.Signals[] = (Object.keys(constants.signals) as NodeJS.Signals[]).filter((s) => !NOT_FORWARDED.has(s));
+
+/** Signals tsrun receives, held until the process they are for exists. */
+export interface SignalRelay {
+  /** From now on, and for those held until now, signal this pid. */
+  forwardTo(pid: number): void;
+  /** Stop listening: the signals' default actions apply to tsrun again. */
+  release(): void;
+}
+
+/**
+ * Listen before anything is created, as runc does: a signal that arrives
+ * between start and the wait (an engine's SIGTERM, a user's ^C) would
+ * otherwise kill tsrun by its default action and leave the container
+ * running with no one waiting for it. With `hold: false` (a detached run or
+ * exec, which does not wait) nothing is listened for.
+ */
+export function holdSignals(hold: boolean): SignalRelay {
+  if (!hold) return { forwardTo: () => {}, release: () => {} };
+  let target: number | undefined;
+  const held: NodeJS.Signals[] = [];
+  const send = (pid: number, signal: NodeJS.Signals) => {
     try {
-      process.kill(puppet.pid, signal);
+      process.kill(pid, signal);
     } catch {
       // Already gone: the exit status arrives next.
     }
   };
+  const forward = (signal: NodeJS.Signals) => (target === undefined ? held.push(signal) : send(target, signal));
   for (const signal of FORWARDED) process.on(signal, forward);
-  try {
-    return exitCode(await puppet.waitForExit());
-  } finally {
-    for (const signal of FORWARDED) process.off(signal, forward);
-  }
+  return {
+    forwardTo(pid) {
+      target = pid;
+      for (const signal of held.splice(0)) send(pid, signal);
+    },
+    release() {
+      for (const signal of FORWARDED) process.off(signal, forward);
+    },
+  };
+}
+
+/**
+ * Wait for a process tsrun started (it has execve'd already), forwarding
+ * the signals tsrun received since `relay` was made and receives meanwhile;
+ * resolves to the exit code tsrun should exit with: the process's own, or
+ * 128+n if a signal ended it.
+ */
+export async function waitInForeground(puppet: Puppet, relay: SignalRelay): Promise<number> {
+  relay.forwardTo(puppet.pid);
+  return exitCode(await puppet.waitForExit());
 }
 
 function exitCode(status: number): number {
