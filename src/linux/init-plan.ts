@@ -52,6 +52,11 @@ export interface InitPlanInput extends ChainInput {
   readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
   /** See RootfsContext.cgroupV2Bind. */
   readonly cgroupV2Bind?: string;
+  /**
+   * A foreground `run`: the process keeps dying with tsrun (PR_SET_PDEATHSIG)
+   * after start, so that a SIGKILLed `run` leaves no container running.
+   */
+  readonly diesWithCaller: boolean;
 }
 
 export type InitPlan = PlannedChain<InitCheckpoint> & {
@@ -189,7 +194,7 @@ export function planInit(input: InitPlanInput): InitPlan {
       executable: input.executable,
       preservedFds: input.preservedFds,
       signalsToReset: input.signalsToReset,
-      startGate: { fifoFd: input.fifoFd, procFdDir },
+      startGate: { fifoFd: input.fifoFd, procFdDir, diesWithCaller: input.diesWithCaller },
       ...(input.seccomp === undefined ? {} : { seccomp: input.seccomp }),
     },
     w,

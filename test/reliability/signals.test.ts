@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,27 @@ describe.skipIf(skip !== undefined)('a foreground run passes signals on (real na
     expect(await until(() => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep')).toBe(true);
     run.kill('SIGUSR2');
     expect(await exited).toBe(128 + constants.signals.SIGUSR2);
+  }, 60_000);
+
+  it('a SIGKILLed foreground run takes its container with it; a detached one does not wait, so its container stays', async () => {
+    const bundle = s.bundle('orphan', (c) => shell(c, 'echo ready; exec sleep 1000'));
+    const out = join(s.dir, 'orphan.out');
+    const fd = openSync(out, 'w+');
+    const run = spawn(tsrunBin, ['--root', s.root, 'run', '--bundle', bundle, 'orphan'], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const exited = new Promise<void>((resolve) => run.on('exit', () => resolve()));
+    expect(await until(() => readFileSync(out, 'utf8').includes('ready'))).toBe(true);
+    const pid = s.pid('orphan');
+    run.kill('SIGKILL');
+    await exited;
+    // The kernel's parent-death signal, kept for a foreground run's init, kills it.
+    expect(await until(() => !existsSync(`/proc/${pid}`))).toBe(true);
+    expect(JSON.parse(s.tsrun(['state', 'orphan']).stdout).status).toBe('stopped');
+    expect(s.tsrun(['delete', 'orphan']).status).toBe(0);
+
+    s.running('detached');
+    const detachedPid = s.pid('detached');
+    expect(readFileSync(`/proc/${detachedPid}/comm`, 'utf8').trim()).toBe('sleep');
+    expect(s.tsrun(['delete', '--force', 'detached']).status).toBe(0);
   }, 60_000);
 });

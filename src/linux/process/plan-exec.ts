@@ -40,6 +40,8 @@ export interface StartGate {
    * seccomp filter.
    */
   readonly releaseMemory?: boolean;
+  /** A foreground `run`'s init: it keeps dying with tsrun instead of outliving `create`. */
+  readonly diesWithCaller?: boolean;
 }
 
 /**
@@ -72,8 +74,9 @@ export function planExec(plan: ExecPlan, w: ChainWriter, fds: FdTable): void {
   w.unblockSignals();
   w.checkpoint('ready');
   // Until now the process dies with its parent (set at the start of the
-  // chain). From here it must outlive `tsrun create` and wait for `start`.
-  w.call('prctl', [PR.SET_PDEATHSIG, 0, 0, 0, 0]);
+  // chain). From here it must outlive `tsrun create` and wait for `start`,
+  // unless the parent is a foreground `run`, which waits for it to exit.
+  if (plan.startGate?.diesWithCaller !== true) w.call('prctl', [PR.SET_PDEATHSIG, 0, 0, 0, 0]);
 
   const executable = 'path' in plan.program ? plan.program.path : undefined;
   if (executable !== undefined && !executable.startsWith('/')) throw new Error(`the executable path ${executable} must be absolute here`);

@@ -130,6 +130,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       channel,
       lastCap: lastCapability(),
       signalsToReset: alteredSignals(),
+      diesWithCaller: ctx.foreground,
       hostMounts: readMountInfo(),
       noPivot: o.noPivot,
       executable,

@@ -143,6 +143,7 @@ export function initInput(spec: Spec, overrides: Partial<InitPlanInput> = {}): I
     namespaces: planNamespaces(spec),
     joinFds: new Map(),
     fifoFd: FIFO_FD,
+    diesWithCaller: false,
     preservedFds: 0,
     channel: CHANNEL,
     lastCap: 40,

@@ -14,7 +14,7 @@ const CHAIN_FDS = [CHANNEL.syncRead, CHANNEL.reportWrite];
  * the fifo and the chain pipes inherited, and the host's /proc/self/fd the
  * first fd the chain opened (so the lowest free one, 3 + preservedFds).
  */
-function plan(overrides: Partial<Omit<ExecPlan, 'startGate'>> = {}) {
+function plan(overrides: Partial<Omit<ExecPlan, 'startGate'>> = {}, diesWithCaller = false) {
   const preservedFds = overrides.preservedFds ?? 0;
   const preserved = Array.from({ length: preservedFds }, (_, i) => 3 + i);
   const fds = new FdTable([0, 1, 2, ...preserved, FIFO_FD, ...CHAIN_FDS]);
@@ -24,7 +24,7 @@ function plan(overrides: Partial<Omit<ExecPlan, 'startGate'>> = {}) {
     args: ['/bin/sh', '-c', 'true'],
     env: ['PATH=/bin'],
     preservedFds: 0,
-    startGate: { fifoFd: FIFO_FD, procFdDir },
+    startGate: { fifoFd: FIFO_FD, procFdDir, diesWithCaller },
     signalsToReset: [],
     ...overrides,
   };
@@ -169,6 +169,11 @@ describe('planExec', () => {
     const fifo = mustFind(lines, 'openat(3, "17", O_RDONLY|O_CLOEXEC)');
     expect(ready).toBeLessThan(clear);
     expect(clear).toBeLessThan(fifo);
+  });
+
+  it("keeps the parent-death signal for a foreground run's init, which tsrun waits for", () => {
+    const { lines } = plan({}, true);
+    expect(lines.filter((l) => l.startsWith('prctl(PR_SET_PDEATHSIG'))).toEqual([]);
   });
 
   it('opens and reads the fifo before execve, and exits 127 after a failed execve', () => {
