@@ -3,7 +3,7 @@ import { errnoMessage, errnoName } from '../../linux/kernel.js';
 import { Container } from '../container/container.js';
 import type { Process } from '../../config/types.js';
 import { execProcess, type ExecProcessOptions } from '../process/exec-process.js';
-import { holdSignals, waitInForeground, type SignalRelay } from '../process/foreground.js';
+import { waitInForeground, withSignalsHeld, type SignalRelay } from '../process/foreground.js';
 import { joinContainer } from '../process/exec-conductor.js';
 import type { GlobalOptions } from '../options.js';
 import { writePidFile } from '../process/pid-file.js';
@@ -26,12 +26,7 @@ export interface ExecOptions extends ExecProcessOptions {
  * (128+n for a signal), 0 once it runs when detached.
  */
 export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
-  const relay = holdSignals(!o.detach);
-  try {
-    return await launchAndWait(g, o, relay);
-  } finally {
-    relay.release();
-  }
+  return withSignalsHeld(!o.detach, (relay) => launchAndWait(g, o, relay));
 }
 
 async function launchAndWait(g: GlobalOptions, o: ExecOptions, relay: SignalRelay): Promise<number> {

@@ -1,7 +1,7 @@
 import { errnoMessage, errnoName } from '../../linux/kernel.js';
 import { createContainer } from './create.js';
 import { deleteContainer } from './delete.js';
-import { holdSignals, waitInForeground, type SignalRelay } from '../process/foreground.js';
+import { waitInForeground, withSignalsHeld, type SignalRelay } from '../process/foreground.js';
 import type { GlobalOptions, RunOptions } from '../options.js';
 import { start } from './start.js';
 import { attachTerminal, mirrorCallerSize } from '../process/terminal.js';
@@ -12,12 +12,7 @@ import { attachTerminal, mirrorCallerSize } from '../process/terminal.js';
  * signal), deleting the container afterwards unless --keep.
  */
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
-  const relay = holdSignals(!o.detach);
-  try {
-    return await createStartAndWait(g, o, relay);
-  } finally {
-    relay.release();
-  }
+  return withSignalsHeld(!o.detach, (relay) => createStartAndWait(g, o, relay));
 }
 
 async function createStartAndWait(g: GlobalOptions, o: RunOptions, relay: SignalRelay): Promise<number> {

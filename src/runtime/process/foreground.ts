@@ -32,7 +32,7 @@ export interface SignalRelay {
  * running with no one waiting for it. With `hold: false` (a detached run or
  * exec, which does not wait) nothing is listened for.
  */
-export function holdSignals(hold: boolean): SignalRelay {
+function holdSignals(hold: boolean): SignalRelay {
   if (!hold) return { forwardTo: () => {}, release: () => {} };
   let target: number | undefined;
   const held: NodeJS.Signals[] = [];
@@ -54,6 +54,16 @@ export function holdSignals(hold: boolean): SignalRelay {
       for (const signal of FORWARDED) process.off(signal, forward);
     },
   };
+}
+
+/** Runs `body` with signals held from now (holdSignals), and released when it settles. */
+export async function withSignalsHeld<T>(hold: boolean, body: (relay: SignalRelay) => Promise<T>): Promise<T> {
+  const relay = holdSignals(hold);
+  try {
+    return await body(relay);
+  } finally {
+    relay.release();
+  }
 }
 
 /**
