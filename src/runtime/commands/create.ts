@@ -9,6 +9,7 @@ import { lockContainer } from '../container/lock.js';
 import { ociState } from '../container/oci-state.js';
 import { ContainerNotFoundError, StateStore } from '../container/state-store.js';
 import { processStartTime } from '../container/status.js';
+import { crashPoint } from '../crash-point.js';
 import { HookError, runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
 import type { CreateOptions, GlobalOptions } from '../options.js';
@@ -64,6 +65,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
   const stateFor = (pid: number, status: State['status'] = 'creating'): State =>
     ociState({ ociVersion: SPEC_VERSION, id: o.id, pid, bundle: o.bundle, ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }) }, status);
   try {
+    crashPoint('create:reserved');
     store.writeConfig(o.id, spec);
     const launched = launch(o, {
       spec,
@@ -89,7 +91,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
       owner: process.geteuid?.() ?? 0,
       started: false,
     };
+    crashPoint('create:before-state-write');
     store.write(record);
+    crashPoint('create:after-state-write');
     if (o.pidFile !== undefined) writePidFile(o.pidFile, pid);
     const terminal = launched.terminal;
     if (terminal !== undefined && o.consoleSocket !== undefined) {

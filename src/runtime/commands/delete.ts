@@ -3,6 +3,7 @@ import { hostKernel, SIGKILL, SyscallError } from '../../linux/kernel.js';
 import { openCgroup } from '../../linux/cgroups/manager.js';
 import { unmountAll } from '../../linux/rootfs/host-mounts.js';
 import { Container } from '../container/container.js';
+import { crashPoint } from '../crash-point.js';
 import { ContainerNotFoundError } from '../container/state-store.js';
 import { runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
@@ -27,6 +28,7 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
         // MUST fail (runc deletes a created one anyway; we follow the spec).
         const status = force ? container.status() : container.allow('delete');
         if (status !== 'stopped') await killInit(container, status === 'paused');
+        crashPoint('delete:after-kill');
         await destroy(container);
       },
       async (store, missing) => {
@@ -62,9 +64,11 @@ async function killInit(container: Container, paused: boolean): Promise<void> {
 /** Undoes create, then runs the poststop hooks (runtime-spec lifecycle steps 12 and 13). */
 async function destroy(container: Container): Promise<void> {
   for (const warning of (await container.cgroup()?.destroy()) ?? []) logger.warn(warning);
+  crashPoint('delete:after-cgroup-destroy');
   for (const skipped of unmountAll(container.record.hostMounts ?? [])) logger.warn(`left mount ${skipped.id} (${skipped.path}) in place: ${skipped.reason}`);
   const config = container.store.readConfig(container.id);
   // config.md: a failing poststop hook is a warning; the other hooks and the delete go on.
   runHooksWarning('poststop', config?.hooks?.poststop, container.state('stopped'), (m) => logger.warn(m));
+  crashPoint('delete:before-state-remove');
   container.store.remove(container.id);
 }

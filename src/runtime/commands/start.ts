@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { Container } from '../container/container.js';
+import { crashPoint } from '../crash-point.js';
 import { readProcessStat } from '../container/status.js';
 import { runHooks, runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
@@ -27,8 +28,11 @@ export async function start(g: GlobalOptions, id: string): Promise<void> {
       hookFailure = error;
       return;
     }
+    crashPoint('start:before-release');
     releaseExecFifo(store.fifoPath(id), record.pid);
+    crashPoint('start:after-release');
     const started = container.save({ ...record, started: true });
+    crashPoint('start:after-state-write');
     // config.md: poststart hooks run after the user's process is executed.
     awaitExec(record.pid);
     // config.md: a failed poststart hook is a warning; the others still run.
@@ -52,11 +56,17 @@ function releaseExecFifo(path: string, pid: number): void {
   const fd = openWhenWaiting(path, pid);
   // (Node opens every fd close-on-exec.)
   try {
+    // Unlinked before the byte is written: the fifo's presence is what says
+    // "created" (status.ts), so it must be gone before the process can exec.
+    // Should tsrun die in between, the process reads end-of-file and exits:
+    // stopped, which is then the truth.
+    crashPoint('start:fifo-opened');
+    unlinkSync(path);
     writeSync(fd, '/');
+    crashPoint('start:fifo-written');
   } finally {
     closeSync(fd);
   }
-  unlinkSync(path);
 }
 
 /**

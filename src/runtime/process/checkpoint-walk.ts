@@ -4,6 +4,7 @@ import { hostKernel, type Puppet } from '../../linux/kernel.js';
 import type { PlannedChain } from '../../linux/planned-chain.js';
 import { applyRlimits } from '../../linux/process/rlimits.js';
 import { verifyCredentials } from '../../linux/process/verify-credentials.js';
+import { crashPoint } from '../crash-point.js';
 import type { ProcessFields } from './process-fields.js';
 
 /**
@@ -20,6 +21,7 @@ export function walkCheckpoints<C extends Checkpoint>(puppet: Puppet, checkpoint
     puppet.reachCheckpoint(name);
     const occurrence = seen.get(name) ?? 0;
     seen.set(name, occurrence + 1);
+    crashPoint(`checkpoint:${name}`);
     handlers[name](occurrence);
     puppet.release();
   }

@@ -10,6 +10,7 @@ import { findExecutableInProcess, resolveInRoot } from '../../linux/process/find
 import { withHome } from '../../linux/process/home-env.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
 import type { Container } from '../container/container.js';
+import { crashPoint } from '../crash-point.js';
 import { checkReady, setLimits, walkCheckpoints } from './checkpoint-walk.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './preserved-fds.js';
@@ -94,6 +95,7 @@ export function joinContainer(
       ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
       ...(options.stdio === undefined ? {} : { stdio: options.stdio }),
     });
+    crashPoint('exec:before-clone');
     const puppet = withPidNamespaceOf(pidByChain ? undefined : pidNamespace?.path, () => Puppet.launch(0, channel, plan.steps));
     let terminal: number | undefined;
     try {
@@ -127,6 +129,7 @@ export function joinContainer(
         },
         ready: () => checkReady(puppet.pid, plan, fields),
       });
+      crashPoint('exec:released');
       return { puppet, ...(terminal === undefined ? {} : { terminal }) };
     } catch (error) {
       if (terminal !== undefined) closeSync(terminal);

@@ -20,6 +20,7 @@ import { mountIdsNow, newMountsUnder, unmountAll } from '../../linux/rootfs/host
 import { verifyMasks } from '../../linux/rootfs/verify-masks.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
 import { sendSeccompListener } from '../../linux/seccomp/send-listener.js';
+import { crashPoint } from '../crash-point.js';
 import { runHooks } from '../hooks.js';
 import { logger } from '../log.js';
 import type { CreateOptions } from '../options.js';
@@ -144,6 +145,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
       ...(cgroups.version === 1 ? { cgroupV1Dirs: cgroups.dirs } : {}),
       ...cgroupV2Bind(cgroups, namespaces),
     });
+    crashPoint('create:before-clone');
     const puppet = withPidNamespaceOf(pidJoin, () =>
       Puppet.launch(namespaces.cloneFlags & ~(NAMESPACES.cgroup.flag | NAMESPACES.time.flag), channel, plan.steps),
     );

@@ -26,7 +26,7 @@ export function tsrun(
   root: string,
   scratch: string,
   args: readonly string[],
-  options: { timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+  options: { timeoutMs?: number; onSpawn?: (pid: number) => void; env?: Readonly<Record<string, string>> } = {},
 ): Promise<Outcome> {
   const n = serial++;
   const out = join(scratch, `out-${process.pid}-${n}`);
@@ -35,7 +35,8 @@ export function tsrun(
   const errFd = openSync(err, 'w+');
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(tsrunBin, ['--root', root, ...args], { stdio: ['ignore', outFd, errFd] });
+    const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
+    const child = spawn(tsrunBin, ['--root', root, ...args], { stdio: ['ignore', outFd, errFd], env });
     let hung = false;
     const timer = setTimeout(() => {
       hung = true;

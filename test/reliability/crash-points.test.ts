@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CRASH_POINTS } from '../../src/runtime/crash-point.js';
+import { skipReason } from '../integration/support/harness.js';
+import { recordCounts } from './support/counts.js';
+import { scratchParent, workspace, type Workspace } from './support/sandbox.js';
+import { cgroupDirs, hasStackTrace, leftovers, tsrun } from './support/tsrun.js';
+
+// SIGKILL of tsrun at each named phase of create, start, run, exec and
+// delete, one by one: at the points of src/runtime/crash-point.ts
+// (TSRUN_CRASH_AT, where tsrun kills itself), at each checkpoint of the call
+// chain, and during each hook tsrun runs itself (the test kills tsrun once
+// the hook says it runs: a createContainer hook is in the container's pid
+// namespace, where it could not name tsrun).
+// A case counts only if tsrun died of SIGKILL, so a point that a command no
+// longer reaches fails here instead of passing unseen. After each: `list`
+// tells the truth about the container and `delete --force` leaves nothing.
+
+const parent = scratchParent('tsrun-crash-points-');
+const skip = skipReason();
+if (skip !== undefined) console.warn(`skipping the crash-point tests: ${skip}`);
+
+type Setup = 'none' | 'created' | 'running';
+
+interface CrashCase {
+  /** What tsrun is killed at, for messages. */
+  readonly at: string;
+  readonly setup: Setup;
+  readonly command: (id: string, bundle: string) => string[];
+  /** TSRUN_CRASH_AT for the command under test. */
+  readonly point?: string;
+  /** The hook (in the bundle's config) during which tsrun is killed instead. */
+  readonly hook?: 'createRuntime' | 'createContainer' | 'prestart' | 'poststart' | 'poststop';
+}
+
+const create = (id: string, bundle: string): string[] => ['create', '--bundle', bundle, id];
+const runDetached = (id: string, bundle: string): string[] => ['run', '-d', '--bundle', bundle, id];
+const start = (id: string): string[] => ['start', id];
+const exec = (id: string): string[] => ['exec', id, 'true'];
+const deleteForce = (id: string): string[] => ['delete', '--force', id];
+
+const named = (prefix: string): string[] => CRASH_POINTS.filter((p) => p.startsWith(prefix));
+// The sleeping bundle below has a tmpcopyup mount, so an init meets every
+// checkpoint but the seccomp listener's; an exec by root meets spawned and
+// ready (forked is an unprivileged caller's, terminal needs a pty).
+const INIT_CHECKPOINTS = ['spawned', 'isolated', 'copy-up', 'mounted', 'ready'].map((c) => `checkpoint:${c}`);
+const EXEC_CHECKPOINTS = ['spawned', 'ready'].map((c) => `checkpoint:${c}`);
+
+const CASES: CrashCase[] = [
+  ...[...named('create:').slice(0, 2), ...INIT_CHECKPOINTS, ...named('create:').slice(2)].map((point) => ({ at: point, setup: 'none' as const, command: create, point })),
+  ...named('start:').map((point) => ({ at: point, setup: 'created' as const, command: start, point })),
+  // run is create and start in one process: a point of each.
+  ...['checkpoint:mounted', 'start:after-release'].map((point) => ({ at: `run -d, ${point}`, setup: 'none' as const, command: runDetached, point })),
+  ...['exec:before-clone', ...EXEC_CHECKPOINTS, 'exec:released'].map((point) => ({ at: point, setup: 'running' as const, command: exec, point })),
+  ...named('delete:').map((point) => ({ at: point, setup: 'running' as const, command: deleteForce, point })),
+  { at: 'createRuntime hook', setup: 'none', command: create, hook: 'createRuntime' },
+  { at: 'createContainer hook', setup: 'none', command: create, hook: 'createContainer' },
+  { at: 'prestart hook', setup: 'created', command: start, hook: 'prestart' },
+  { at: 'poststart hook', setup: 'created', command: start, hook: 'poststart' },
+  { at: 'poststop hook', setup: 'running', command: deleteForce, hook: 'poststop' },
+];
+
+describe.skipIf(skip !== undefined)('crash points', () => {
+  const w: Workspace = workspace(parent, 'w');
+  afterAll(() => {
+    w.cleanup();
+    rmSync(parent, { recursive: true, force: true });
+  });
+  // Armed only for the command under test (the setup and the delete --force
+  // afterwards run the hook too): it says it runs, then waits to be outlived.
+  const armed = join(w.scratch, 'armed');
+  const running = join(w.scratch, 'hook-running');
+  const hook = { path: '/bin/sh', args: ['sh', '-c', `[ -f ${armed} ] && rm ${armed} && touch ${running} && sleep 2; true`] };
+
+  function bundleFor(c: CrashCase): string {
+    const bundle = join(w.dir, `bundle-${c.hook ?? 'plain'}`);
+    if (existsSync(bundle)) return bundle;
+    mkdirSync(bundle);
+    const config = w.config();
+    config.process.args = ['sleep', '1000'];
+    config.mounts = [...(config.mounts ?? []), { destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }];
+    if (c.hook !== undefined) config.hooks = { [c.hook]: [hook] };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    return bundle;
+  }
+
+  /** A problem with what `list` says of `id`, or undefined: listed only with a state.json, status as the kernel shows. */
+  async function listProblem(id: string): Promise<string | undefined> {
+    const r = await tsrun(w.root, w.scratch, ['list', '--format', 'json']);
+    if (r.status !== 0 || hasStackTrace(r.stderr)) return `list failed: ${r.stderr}`;
+    const entry = (JSON.parse(r.stdout === '' ? '[]' : r.stdout) as Array<{ id: string; status: string; pid: number }>).find((c) => c.id === id);
+    const hasState = existsSync(join(w.root, id, 'state.json'));
+    if (entry === undefined) return hasState ? `list omits ${id}, which has a state.json` : undefined;
+    if (!hasState) return `list shows ${id} (${entry.status}), which has no state.json`;
+    let cmdline: string | undefined;
+    try {
+      cmdline = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8');
+    } catch {
+      cmdline = undefined;
+    }
+    const zombie = cmdline !== undefined && /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry.pid}/stat`, 'utf8'));
+    const alive = entry.pid > 0 && cmdline !== undefined && !zombie;
+    if ((entry.status === 'stopped') === alive) return `list says ${entry.status}, but init ${entry.pid} is ${alive ? 'alive' : 'gone'}`;
+    // Until it execs, the init keeps tsrun's command line: created means not yet, running means done.
+    const execed = cmdline?.split('\0')[0] === 'sleep';
+    if (entry.status === 'created' && execed) return `list says created, but init ${entry.pid} runs ${cmdline?.replaceAll('\0', ' ')}`;
+    if (entry.status === 'running' && !execed) return `list says running, but init ${entry.pid} has not exec'd`;
+    return undefined;
+  }
+
+  it(`SIGKILL at each of ${CASES.length} phases of create, start, run, exec and delete: list is truthful, delete --force removes everything`, async () => {
+    const started = Date.now();
+    const failures: string[] = [];
+    let leftoverCount = 0;
+    for (const [index, c] of CASES.entries()) {
+      const id = `crash-point-${index}`;
+      const bundle = bundleFor(c);
+      const cgroups = new Map(cgroupDirs(id, undefined).map((d) => [d, existsSync(d)]));
+      rmSync(running, { force: true });
+      if (c.setup !== 'none') {
+        const s = await tsrun(w.root, w.scratch, c.setup === 'created' ? create(id, bundle) : runDetached(id, bundle));
+        if (s.status !== 0) failures.push(`${c.at}: setup ${c.setup} failed: ${s.stderr.trim()}`);
+      }
+      if (c.hook !== undefined) writeFileSync(armed, '');
+      let poll: NodeJS.Timeout | undefined;
+      const killed = await tsrun(w.root, w.scratch, c.command(id, bundle), {
+        ...(c.point === undefined ? {} : { env: { TSRUN_CRASH_AT: c.point } }),
+        onSpawn: (pid) => {
+          if (c.hook !== undefined) poll = setInterval(() => existsSync(running) && process.kill(pid, 'SIGKILL'), 2);
+        },
+      });
+      clearInterval(poll);
+      rmSync(armed, { force: true });
+      if (killed.signal !== 'SIGKILL') failures.push(`${c.at}: never reached (${killed.hung ? 'hung' : `exit ${killed.status}`}: ${killed.stderr.trim().slice(0, 200)})`);
+      if (hasStackTrace(killed.stderr)) failures.push(`${c.at}: stack trace: ${killed.stderr.slice(0, 300)}`);
+      const listed = await listProblem(id);
+      if (listed !== undefined) failures.push(`${c.at}: ${listed}`);
+      const d = await tsrun(w.root, w.scratch, deleteForce(id));
+      if (d.status !== 0) failures.push(`${c.at}: delete --force afterwards failed: ${d.stderr.trim()}`);
+      const left = leftovers({ root: w.root, sandbox: w.dir, cgroups });
+      if (left.length > 0) {
+        leftoverCount += left.length;
+        failures.push(`${c.at}: delete --force left ${left.join(', ')}`);
+      }
+    }
+    recordCounts({
+      test: 'crash consistency (SIGKILL at each phase)',
+      cases: CASES.length,
+      failures: failures.length,
+      leftovers: leftoverCount,
+      note: `TSRUN_CRASH_AT points, chain checkpoints and hooks, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    });
+    expect(failures).toEqual([]);
+    expect(leftoverCount).toBe(0);
+  }, 600_000);
+});
