@@ -32,6 +32,8 @@ interface CrashCase {
   readonly point?: string;
   /** The hook (in the bundle's config) during which tsrun is killed instead. */
   readonly hook?: 'createRuntime' | 'createContainer' | 'prestart' | 'poststart' | 'poststop';
+  /** A container without a mount namespace: its mounts are made in the host's. */
+  readonly hostMounts?: true;
 }
 
 const create = (id: string, bundle: string): string[] => ['create', '--bundle', bundle, id];
@@ -59,6 +61,9 @@ const CASES: CrashCase[] = [
   { at: 'prestart hook', setup: 'created', command: start, hook: 'prestart' },
   { at: 'poststart hook', setup: 'created', command: start, hook: 'poststart' },
   { at: 'poststop hook', setup: 'running', command: deleteForce, hook: 'poststop' },
+  // Mounts made in the host's namespace outlive the process: before the state write, only
+  // what create recorded before clone lets delete --force find them.
+  ...['checkpoint:ready', 'create:before-state-write'].map((point) => ({ at: `no mount namespace, ${point}`, setup: 'none' as const, command: create, point, hostMounts: true as const })),
 ];
 
 describe.skipIf(skip !== undefined)('crash points', () => {
@@ -74,13 +79,19 @@ describe.skipIf(skip !== undefined)('crash points', () => {
   const hook = { path: '/bin/sh', args: ['sh', '-c', `[ -f ${armed} ] && rm ${armed} && touch ${running} && sleep 2; true`] };
 
   function bundleFor(c: CrashCase): string {
-    const bundle = join(w.dir, `bundle-${c.hook ?? 'plain'}`);
+    const bundle = join(w.dir, `bundle-${c.hook ?? (c.hostMounts ? 'host-mounts' : 'plain')}`);
     if (existsSync(bundle)) return bundle;
     mkdirSync(bundle);
     const config = w.config();
     config.process.args = ['sleep', '1000'];
     config.mounts = [...(config.mounts ?? []), { destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }];
     if (c.hook !== undefined) config.hooks = { [c.hook]: [hook] };
+    if (c.hostMounts) {
+      config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+      // Masking needs a mount namespace of its own (as in runc).
+      delete config.linux.maskedPaths;
+      delete config.linux.readonlyPaths;
+    }
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
     return bundle;
   }

@@ -28,6 +28,17 @@ export interface SkippedMount extends HostMount {
   readonly reason: string;
 }
 
+/**
+ * What a create of a container without a mount namespace records before
+ * clone: its rootfs and the mounts that existed. A delete that finds no
+ * state.json (the create was killed) takes down what appeared under that
+ * rootfs since, as the create itself would have on failure.
+ */
+export interface HostMountsOfCreate {
+  readonly rootfs: string;
+  readonly before: readonly number[];
+}
+
 export function mountIdsNow(): ReadonlySet<number> {
   return new Set(readMountInfo().map((m) => m.id));
 }

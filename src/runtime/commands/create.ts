@@ -74,6 +74,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
       stateFor,
       onUndo: (action) => undo.push(action),
       onCgroup: (placement) => store.writeCgroupOfCreate(o.id, placement),
+      onHostMounts: (before) => store.writeHostMountsOfCreate(o.id, before),
       foreground,
     });
     const pid = launched.puppet.pid;

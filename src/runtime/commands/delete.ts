@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostKernel, SIGKILL, SyscallError } from '../../linux/kernel.js';
 import { openCgroup } from '../../linux/cgroups/manager.js';
-import { unmountAll } from '../../linux/rootfs/host-mounts.js';
+import { newMountsUnder, unmountAll, type SkippedMount } from '../../linux/rootfs/host-mounts.js';
 import { Container } from '../container/container.js';
 import { crashPoint } from '../crash-point.js';
 import { ContainerNotFoundError } from '../container/state-store.js';
@@ -35,6 +35,9 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
         // A create that died before state.json (SIGKILL, OOM) may have made cgroups; its process may still wait in them.
         const placement = store.readCgroupOfCreate(id);
         if (placement !== undefined) for (const warning of await openCgroup(hostKernel, placement).destroy()) logger.warn(warning);
+        // And, without a mount namespace, mounts in the host's (unmounted once its process is gone, with the cgroup).
+        const mounts = store.readHostMountsOfCreate(id);
+        if (mounts !== undefined) warnSkipped(unmountAll(newMountsUnder(mounts.rootfs, new Set(mounts.before))));
         store.remove(id);
         if (!force) throw missing;
       },
@@ -65,10 +68,14 @@ async function killInit(container: Container, paused: boolean): Promise<void> {
 async function destroy(container: Container): Promise<void> {
   for (const warning of (await container.cgroup()?.destroy()) ?? []) logger.warn(warning);
   crashPoint('delete:after-cgroup-destroy');
-  for (const skipped of unmountAll(container.record.hostMounts ?? [])) logger.warn(`left mount ${skipped.id} (${skipped.path}) in place: ${skipped.reason}`);
+  warnSkipped(unmountAll(container.record.hostMounts ?? []));
   const config = container.store.readConfig(container.id);
   // config.md: a failing poststop hook is a warning; the other hooks and the delete go on.
   runHooksWarning('poststop', config?.hooks?.poststop, container.state('stopped'), (m) => logger.warn(m));
   crashPoint('delete:before-state-remove');
   container.store.remove(container.id);
+}
+
+function warnSkipped(skipped: readonly SkippedMount[]): void {
+  for (const mount of skipped) logger.warn(`left mount ${mount.id} (${mount.path}) in place: ${mount.reason}`);
 }

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, read
 import { join } from 'node:path';
 import type { Spec } from '../../config/types.js';
 import type { CgroupPlacement } from '../../linux/cgroups/manager.js';
+import type { HostMountsOfCreate } from '../../linux/rootfs/host-mounts.js';
 import { assertValidId } from './container-id.js';
 import type { ContainerRecord } from './container-record.js';
 
@@ -22,13 +23,16 @@ export class ContainerExistsError extends Error {
 const STATE_FILE = 'state.json';
 const CONFIG_FILE = 'config.json';
 const CGROUP_FILE = 'cgroup.json';
+const HOST_MOUNTS_FILE = 'host-mounts.json';
 
 /**
  * Containers on disk: one directory per container under the --root directory,
  * holding state.json (a ContainerRecord), config.json (the bundle's config as
  * it was at create time), cgroup.json (the cgroups create makes, written
  * just before they are made, for a delete after a create that died before
- * state.json) and, until start, exec.fifo.
+ * state.json), host-mounts.json (for a container without a mount namespace:
+the host's mounts before create made its own, likewise) and, until start,
+exec.fifo.
  */
 export class StateStore {
   constructor(readonly root: string) {}
@@ -86,6 +90,15 @@ export class StateStore {
   /** The cgroups an unfinished create made, if it got that far. */
   readCgroupOfCreate(id: string): CgroupPlacement | undefined {
     return this.readJson(id, CGROUP_FILE) as CgroupPlacement | undefined;
+  }
+
+  writeHostMountsOfCreate(id: string, before: HostMountsOfCreate): void {
+    this.writeJson(id, HOST_MOUNTS_FILE, before);
+  }
+
+  /** What the host had mounted before an unfinished create of a container without a mount namespace made its own. */
+  readHostMountsOfCreate(id: string): HostMountsOfCreate | undefined {
+    return this.readJson(id, HOST_MOUNTS_FILE) as HostMountsOfCreate | undefined;
   }
 
   private writeJson(id: string, name: string, value: unknown): void {

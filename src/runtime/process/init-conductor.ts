@@ -16,7 +16,7 @@ import { ignoredAmbient } from '../../linux/process/plan-credentials.js';
 import { takePtyMaster } from '../../linux/process/pty-master.js';
 import { resolveMountLabel } from '../../linux/process/selinux.js';
 import { copyUp } from '../../linux/rootfs/copy-up.js';
-import { mountIdsNow, newMountsUnder, unmountAll } from '../../linux/rootfs/host-mounts.js';
+import { mountIdsNow, newMountsUnder, unmountAll, type HostMountsOfCreate } from '../../linux/rootfs/host-mounts.js';
 import { verifyMasks } from '../../linux/rootfs/verify-masks.js';
 import { compileSeccomp } from '../../linux/seccomp/compile-profile.js';
 import { sendSeccompListener } from '../../linux/seccomp/send-listener.js';
@@ -53,6 +53,8 @@ export interface LaunchContext {
   readonly onUndo: (undo: () => void | Promise<void>) => void;
   /** Called just before the cgroups are made, and once they are: a create killed before its state.json leaves them recorded for delete. */
   readonly onCgroup: (placement: CgroupPlacement) => void;
+  /** A container without a mount namespace: called before clone with the host's mounts, likewise for a delete after a killed create. */
+  readonly onHostMounts: (before: HostMountsOfCreate) => void;
   /** A foreground `run`: a terminal may go to tsrun's own stdio instead of a --console-socket. */
   readonly foreground: boolean;
 }
@@ -107,6 +109,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
   const sharesHostMounts = !namespaces.has('mount');
   const mountsBefore = sharesHostMounts ? mountIdsNow() : undefined;
   if (mountsBefore !== undefined) {
+    ctx.onHostMounts({ rootfs, before: [...mountsBefore] });
     ctx.onUndo(() => {
       unmountAll(newMountsUnder(rootfs, mountsBefore));
     });
