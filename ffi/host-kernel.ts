@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { hostFiles } from './host-files.js';
 import { lastErrno, libc } from './libc.js';
 import { errnoName, SyscallError } from './syscall-error.js';
 
@@ -19,34 +19,7 @@ export interface HostKernel {
 }
 
 export const hostKernel: HostKernel = {
-  writeFile(path, data, field) {
-    try {
-      writeFileSync(path, data);
-    } catch (error) {
-      throw fromNodeError('write', error, path, field);
-    }
-  },
-  readFile(path) {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (error) {
-      throw fromNodeError('read', error, path);
-    }
-  },
-  mkdir(path) {
-    try {
-      mkdirSync(path);
-    } catch (error) {
-      throw fromNodeError('mkdir', error, path);
-    }
-  },
-  rmdir(path) {
-    try {
-      rmdirSync(path);
-    } catch (error) {
-      throw fromNodeError('rmdir', error, path);
-    }
-  },
+  ...hostFiles,
   prlimit(pid, resource, soft, hard, field) {
     const limits = new BigUint64Array([soft, hard]);
     if (libc().prlimit(pid, resource, limits, null) !== 0) {
@@ -62,10 +35,3 @@ export const hostKernel: HostKernel = {
     if (libc().kill(pid, signal) !== 0) throw new SyscallError('kill', lastErrno(), `pid ${pid}`);
   },
 };
-
-function fromNodeError(call: string, error: unknown, path: string, field?: string): Error {
-  const e = error as NodeJS.ErrnoException;
-  if (typeof e.errno !== 'number') return e;
-  const subject = field === undefined ? path : `${path} (${field})`;
-  return new SyscallError(call, -e.errno, subject);
-}

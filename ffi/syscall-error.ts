@@ -1,16 +1,17 @@
-import { getSystemErrorMap } from 'node:util';
-
-// Node knows every errno's name and message; we only invert its table once.
-const systemErrors = getSystemErrorMap();
+// Node knows every errno's name and message. node:util is loaded on the
+// first error, not by every command: it costs a few ms of a `state`.
+let systemErrors: Map<number, [string, string]> | undefined;
+const systemError = (errno: number): [string, string] | undefined =>
+  (systemErrors ??= process.getBuiltinModule('node:util').getSystemErrorMap()).get(-errno);
 
 /** The symbolic name of an errno value, e.g. 2 -> "ENOENT". */
 export function errnoName(errno: number): string {
-  return systemErrors.get(-errno)?.[0] ?? `errno ${errno}`;
+  return systemError(errno)?.[0] ?? `errno ${errno}`;
 }
 
 /** The libc message of an errno value, e.g. 2 -> "no such file or directory". */
 export function errnoMessage(errno: number): string {
-  return systemErrors.get(-errno)?.[1] ?? 'unknown error';
+  return systemError(errno)?.[1] ?? 'unknown error';
 }
 
 /**

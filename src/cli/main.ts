@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { configureLogging, reportError } from '../runtime/log.js';
 import { parseFastState } from './fast-state.js';
 
@@ -9,7 +10,7 @@ if (fast !== undefined) {
   configureLogging(fast.log);
   try {
     const summary = await (await import('../runtime/commands/state.js')).state(fast.global, fast.id);
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
   } catch (error) {
     reportError(error instanceof Error ? error.message : String(error));
     process.exitCode = 1;
@@ -23,4 +24,20 @@ if (fast !== undefined) {
     exitCode: 0,
   };
   process.exitCode = await runCli(args, context);
+}
+
+/**
+ * fd 1 written directly: process.stdout would first build a tty or net
+ * stream around it, a few ms of the `state` engines call most (STARTUP.md).
+ * A non-blocking stdout that is full (EAGAIN) gets the rest through the stream.
+ */
+function writeStdout(text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    process.stdout.write(bytes.subarray(offset));
+  }
 }

@@ -1,5 +1,4 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
 
 /**
  * tsrun's log, shaped like runc's (logrus) because engines read it: containerd
@@ -22,7 +21,16 @@ export type LineStyle = LogFormat | 'terminal';
 const STDERR = 2;
 const startedAt = Date.now();
 
-let output = { fd: STDERR, style: styleFor('text', STDERR), debug: false, toFile: false };
+interface Output {
+  readonly fd: number;
+  readonly format: LogFormat;
+  /** Decided at the first line: most commands log none, and node:tty costs a few ms to load. */
+  style?: LineStyle;
+  readonly debug: boolean;
+  readonly toFile: boolean;
+}
+
+let output: Output = { fd: STDERR, format: 'text', debug: false, toFile: false };
 
 export function configureLogging(settings: LogSettings): void {
   let fd = STDERR;
@@ -34,7 +42,7 @@ export function configureLogging(settings: LogSettings): void {
     }
   }
   if (output.toFile) closeSync(output.fd);
-  output = { fd, style: styleFor(settings.format, fd), debug: settings.debug, toFile: settings.file !== undefined };
+  output = { fd, format: settings.format, debug: settings.debug, toFile: settings.file !== undefined };
 }
 
 export const logger = {
@@ -79,11 +87,12 @@ export function formatLine(level: LogLevel, msg: string, style: LineStyle, now: 
 const COLOURS: Readonly<Record<LogLevel, number>> = { debug: 37, info: 36, warning: 33, error: 31 };
 
 function emit(level: LogLevel, msg: string): void {
+  output.style ??= styleFor(output.format, output.fd);
   writeSync(output.fd, `${formatLine(level, msg, output.style, new Date())}\n`);
 }
 
 function styleFor(format: LogFormat, fd: number): LineStyle {
-  return format === 'text' && isatty(fd) ? 'terminal' : format;
+  return format === 'text' && process.getBuiltinModule('node:tty').isatty(fd) ? 'terminal' : format;
 }
 
 // logrus leaves a value bare only if every character is in this set.

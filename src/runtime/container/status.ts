@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { openCgroup } from '../../linux/cgroups/manager.js';
+import { isPlacementFrozen } from '../../linux/cgroups/frozen.js';
 import type { ContainerStatus } from '../../config/types.js';
-import { hostKernel } from '../../linux/kernel.js';
 import type { ContainerRecord } from './container-record.js';
 import type { StateStore } from './state-store.js';
 
@@ -49,7 +48,7 @@ export function processStartTime(pid: number): number {
  */
 export function liveStatus(store: StateStore, record: ContainerRecord): LiveStatus {
   if (!initAlive(record)) return 'stopped';
-  if (record.cgroup !== undefined && openCgroup(hostKernel, record.cgroup).isFrozen()) return 'paused';
+  if (record.cgroup !== undefined && isPlacementFrozen(record.cgroup)) return 'paused';
   if (existsSync(store.fifoPath(record.id))) return 'created';
   return 'running';
 }

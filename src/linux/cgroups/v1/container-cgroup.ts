@@ -5,7 +5,8 @@ import { SyscallError } from '../../../../ffi/syscall-error.js';
 import { removeEmpty, removeTree, signalTree, treePids } from '../cgroup-tree.js';
 import { cgroupLayout } from '../layout.js';
 import type { CgroupPlacement, ContainerCgroup } from '../manager.js';
-import { isPaused, setFreezerState } from './freezer.js';
+import { isPlacementFrozen } from '../frozen.js';
+import { setFreezerState } from './freezer.js';
 import { joinCgroup } from './join.js';
 import { watchOomControl } from './oom-events.js';
 import { hierarchyOfController, UNIFIED } from './paths.js';
@@ -53,7 +54,7 @@ export function openV1Cgroup(kernel: HostKernel, placement: CgroupPlacement): Co
       if (freezer === undefined) throw new Error('this host mounts no cgroup v1 freezer hierarchy, so the container cannot be paused (mount -t cgroup -o freezer cgroup /sys/fs/cgroup/freezer)');
       await setFreezerState(kernel, freezer, frozen);
     },
-    isFrozen: () => freezer !== undefined && isPaused(kernel, freezer),
+    isFrozen: () => isPlacementFrozen(placement, kernel),
     // CgroupStats is cgroup v2's shape; V1Stats adds what runc reports on v1
     // (per-CPU usage, CPU lists, kernel memory), which callers serialise as is.
     stats: () =>

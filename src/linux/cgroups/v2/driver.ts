@@ -8,7 +8,8 @@ import { makeCgroupDir, removeEmpty, removeTree, signalTree, treePids } from '..
 import { DEVICES_FIELD, type CgroupDriver, type CgroupPlacement, type ContainerCgroup } from '../manager.js';
 import { applyResources, cgroupDirectory, checkResources } from './cgroup2.js';
 import { applyDeviceRules } from './device-cgroup.js';
-import { freezeRequested, setFrozen } from './freezer.js';
+import { isPlacementFrozen } from '../frozen.js';
+import { setFrozen } from './freezer.js';
 import { checkMemoryAboveUsage } from './resources/check-memory-usage.js';
 import { requestedFields } from './resources/plan-resources.js';
 import { watchMemoryEvents } from './oom-events.js';
@@ -68,7 +69,7 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
       return plan.ignored;
     },
     setFrozen: (frozen) => setFrozen(kernel, dir, frozen),
-    isFrozen: () => freezeRequested(kernel, dir),
+    isFrozen: () => isPlacementFrozen(placement, kernel),
     stats: () => readCgroupStats(kernel, dir, hugePageSizes()),
     oomKills() {
       try {
