@@ -42,11 +42,14 @@ describe('parseExpectations', () => {
         linux_cgroups_pids: { status: 'not-applicable', reason: 'cgroup v1 readers' },
         kill: { status: 'pending', issue: 3 },
         process_capabilities: { status: 'guest', minOk: 270, reason: 'root lacks CAP_SYS_RESOURCE' },
+        linux_cgroups_hugetlb: { status: 'guest', minOk: 3, reason: 'no v1 hugetlb hierarchy', boot: 'cgroup-v1' },
       },
     });
     expect(parsed.programs['create']).toEqual({ status: 'pass', minOk: 4 });
     expect(parsed.programs['kill']).toEqual({ status: 'pending', issue: 3 });
-    expect(parsed.programs['process_capabilities']).toEqual({ status: 'guest', minOk: 270, reason: 'root lacks CAP_SYS_RESOURCE' });
+    // A guest entry without a boot is for the pure cgroup v2 boot.
+    expect(parsed.programs['process_capabilities']).toEqual({ status: 'guest', minOk: 270, reason: 'root lacks CAP_SYS_RESOURCE', boot: 'cgroup-v2' });
+    expect(parsed.programs['linux_cgroups_hugetlb']).toEqual({ status: 'guest', minOk: 3, reason: 'no v1 hugetlb hierarchy', boot: 'cgroup-v1' });
   });
 
   it('lists every problem at once: bad status, missing fields, unknown keys', () => {
@@ -78,8 +81,10 @@ describe('parseExpectations', () => {
           b: { status: 'guest', minOk: -1, reason: 'no AppArmor' },
           c: { status: 'guest', minOk: 271 },
           d: { status: 'guest', minOk: 271, reason: 'no AppArmor', issue: 3 },
+          f: { status: 'guest', minOk: 271, reason: 'no AppArmor', boot: 'v1' },
         },
       });
+    expect(attempt).toThrow(/f: "boot" must be cgroup-v2 or cgroup-v1/);
     expect(attempt).toThrow(/a: "minOk" must be a non-negative integer/);
     expect(attempt).toThrow(/b: "minOk" must be a non-negative integer/);
     expect(attempt).toThrow(/c: "reason" must say why/);
@@ -203,8 +208,8 @@ describe('judgeProgram', () => {
   });
 
   it('judges a guest program like a pass program inside the guest', () => {
-    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE' } as const;
-    const inGuest = { inGuest: true };
+    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE', boot: 'cgroup-v2' } as const;
+    const inGuest = { guest: 'cgroup-v2' } as const;
     expect(judgeProgram('caps', guest, program('caps'), run('caps', PASSING), inGuest)).toEqual({ regression: null, notice: null });
     expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), inGuest).regression).toBe(
       'caps is expected to pass: not ok 2 state is running: status is created',
@@ -215,10 +220,15 @@ describe('judgeProgram', () => {
     expect(judgeProgram('caps', guest, program('caps'), undefined, inGuest).regression).toBe('caps is expected to pass but was not run');
   });
 
-  it('never flags nor notices a guest program on the host, which is the default', () => {
-    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE' } as const;
+  it('never flags nor notices a guest program on the host, which is the default, nor in the other boot', () => {
+    const guest = { status: 'guest', minOk: 2, reason: 'root lacks CAP_SYS_RESOURCE', boot: 'cgroup-v2' } as const;
     const quiet = { regression: null, notice: null };
-    expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), { inGuest: false })).toEqual(quiet);
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), { guest: null })).toEqual(quiet);
+    expect(judgeProgram('caps', guest, program('caps'), run('caps', FAILING), { guest: 'cgroup-v1' })).toEqual(quiet);
+    expect(judgeProgram('caps', { ...guest, boot: 'cgroup-v1' }, program('caps'), run('caps', FAILING), { guest: 'cgroup-v2' })).toEqual(quiet);
+    expect(judgeProgram('caps', { ...guest, boot: 'cgroup-v1' }, program('caps'), run('caps', FAILING), { guest: 'cgroup-v1' }).regression).toBe(
+      'caps is expected to pass: not ok 2 state is running: status is created',
+    );
     expect(judgeProgram('caps', guest, program('caps'), run('caps', PASSING))).toEqual(quiet);
     expect(judgeProgram('caps', guest, program('caps'), undefined)).toEqual(quiet);
     expect(judgeProgram('caps', guest, undefined, undefined).regression).toBe('caps is in expectations.json but not in the suite');
@@ -276,7 +286,7 @@ describe('checkExpectations', () => {
   ]);
 
   it('reports regressions and notices in program order', () => {
-    const result = checkExpectations(expectations, VERSION, programs, runs, { inGuest: false });
+    const result = checkExpectations(expectations, VERSION, programs, runs, { guest: null });
     expect(result.regressions).toEqual([
       'added has no entry in expectations.json: review it and add one',
       'removed is in expectations.json but not in the suite',
@@ -286,7 +296,7 @@ describe('checkExpectations', () => {
   });
 
   it('checks only the selected programs with --only', () => {
-    const result = checkExpectations(expectations, VERSION, programs, runs, { only: new Set(['create', 'kill']), inGuest: false });
+    const result = checkExpectations(expectations, VERSION, programs, runs, { only: new Set(['create', 'kill']), guest: null });
     expect(result.regressions).toEqual([]);
     expect(result.notices).toHaveLength(1);
   });
@@ -294,7 +304,7 @@ describe('checkExpectations', () => {
   it('refuses expectations reviewed against another suite version', () => {
     const result = checkExpectations(expectations, 'v0.9.1-0.20990101000000-000000000000', programs, runs, {
       only: new Set(['create']),
-      inGuest: false,
+      guest: null,
     });
     expect(result.regressions).toEqual([
       `expectations.json was reviewed against suite ${VERSION}, the pin is v0.9.1-0.20990101000000-000000000000: review it`,
@@ -306,7 +316,7 @@ describe('checkExpectations', () => {
     clean.set('state', run('state', PASSING));
     const result = checkExpectations({ ...expectations, programs: { ...expectations.programs, added: { status: 'pending', issue: 3 } } }, VERSION, programs.slice(0, 5), clean, {
       only: new Set(['create', 'state', 'kill', 'linux_cgroups_pids', 'added']),
-      inGuest: false,
+      guest: null,
     });
     expect(result.regressions).toEqual([]);
   });
@@ -314,13 +324,13 @@ describe('checkExpectations', () => {
   it('flags a failing guest program only when the run is inside the guest', () => {
     const withGuest: Expectations = {
       ...expectations,
-      programs: { ...expectations.programs, caps: { status: 'guest', minOk: 1, reason: 'root lacks CAP_SYS_RESOURCE' } },
+      programs: { ...expectations.programs, caps: { status: 'guest', minOk: 1, reason: 'root lacks CAP_SYS_RESOURCE', boot: 'cgroup-v2' } },
     };
     const guestRuns = new Map([...runs, ['caps', run('caps', FAILING)]]);
     const all = [...programs, program('caps')];
     const only = new Set(['caps']);
-    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, inGuest: false })).toEqual({ regressions: [], notices: [] });
-    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, inGuest: true }).regressions).toEqual([
+    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, guest: null })).toEqual({ regressions: [], notices: [] });
+    expect(checkExpectations(withGuest, VERSION, all, guestRuns, { only, guest: 'cgroup-v2' }).regressions).toEqual([
       'caps is expected to pass: not ok 2 state is running: status is created',
     ]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Expectations } from './harness/expectations.js';
-import { renderReport, type ReportInput } from './harness/report.js';
+import type { Expectations, GuestBoot } from './harness/expectations.js';
+import { renderReport, resultsFile, type ReportInput } from './harness/report.js';
 import type { ProgramRun } from './harness/run.js';
 import { SUITE, type SuiteBuild } from './harness/suite.js';
 import { parseTap } from './harness/tap.js';
@@ -57,7 +57,7 @@ function input(overrides: Partial<ReportInput> = {}): ReportInput {
     ],
     programs: ['create', 'linux_cgroups_pids'],
     expectations,
-    inGuest: false,
+    guest: null,
     check: null,
     ...overrides,
   };
@@ -67,7 +67,8 @@ const withGuest: Expectations = {
   ...expectations,
   programs: {
     ...expectations.programs,
-    process_capabilities: { status: 'guest', minOk: 270, reason: 'Root here lacks CAP_SYS_RESOURCE.' },
+    process_capabilities: { status: 'guest', minOk: 270, reason: 'Root here lacks CAP_SYS_RESOURCE.', boot: 'cgroup-v2' },
+    linux_cgroups_hugetlb: { status: 'guest', minOk: 3, reason: 'No v1 hugetlb hierarchy here.', boot: 'cgroup-v1' },
   },
 };
 
@@ -99,20 +100,29 @@ describe('renderReport', () => {
     expect(report).toContain('Regressions:\n- create is expected to pass: exit 1: boom');
   });
 
-  it('counts guest programs and sends the reader to the guest run for their verdict', () => {
+  it('counts guest programs and sends the reader to the run of each boot for their verdict', () => {
     const report = renderReport(input({ expectations: withGuest }));
-    expect(report).toContain('spec-tests/expectations.json: 0 pass, 1 in the guest, 1 pending (#3), 1 not applicable.');
+    expect(report).toContain('spec-tests/expectations.json: 0 pass, 2 in the guest, 1 pending (#3), 1 not applicable.');
     expect(report).toContain(
-      'Here they run for information only; they are judged in spec-tests/RESULTS-guest.md, written by the run inside the guest.',
+      'In the pure cgroup v2 guest of .ci/cgroup2-vm. Here they run for information only; they are judged in spec-tests/RESULTS-guest.md, written by the run inside that guest.\n\n- `process_capabilities`: Root here lacks CAP_SYS_RESOURCE.',
     );
-    expect(report).toContain('- `process_capabilities`: Root here lacks CAP_SYS_RESOURCE.');
+    expect(report).toContain('judged in spec-tests/RESULTS-guest-cgroup-v1.md, written by the run inside that guest.\n\n- `linux_cgroups_hugetlb`: No v1 hugetlb hierarchy here.');
   });
 
-  it('says when the run is inside the guest, where the guest programs are judged', () => {
-    const report = renderReport(input({ expectations: withGuest, inGuest: true }));
-    expect(report).toContain('| Where | in .ci/cgroup2-vm (pure cgroup v2 guest under qemu) |');
-    expect(report).toContain('This run is inside that guest, so they are judged here like the pass programs.');
-    expect(report).not.toContain('RESULTS-guest.md');
+  it('says which guest the run is inside, where the programs of that boot are judged', () => {
+    const report = renderReport(input({ expectations: withGuest, guest: 'cgroup-v1' }));
+    expect(report).toContain('| Where | in .ci/cgroup2-vm (the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy its kernel has, under qemu) |');
+    expect(report).toContain('This run is inside that guest, so they are judged here like the pass programs.\n\n- `linux_cgroups_hugetlb`');
+    expect(report).toContain('judged in spec-tests/RESULTS-guest.md');
+    expect(report).not.toContain('RESULTS-guest-cgroup-v1.md');
+  });
+
+  it('names one results file per place', () => {
+    expect([null, 'cgroup-v2', 'cgroup-v1'].map((guest) => resultsFile(guest as GuestBoot | null))).toEqual([
+      'RESULTS.md',
+      'RESULTS-guest.md',
+      'RESULTS-guest-cgroup-v1.md',
+    ]);
   });
 
   it('says so when no program needs the guest', () => {

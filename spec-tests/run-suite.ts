@@ -10,17 +10,18 @@
  * written only when --results names it.
  *
  * --guest says the run is inside .ci/cgroup2-vm (spec-tests/guest/run.sh): the programs marked
- * "guest", which cannot pass on this machine kind, are then judged like "pass"; elsewhere they run
- * for information only. Without --only it selects just those programs and writes
- * spec-tests/RESULTS-guest.md instead.
+ * "guest" for the boot it finds mounted (pure cgroup v2, or v1 hierarchies with TSRUN_VM_CGROUP=v1),
+ * which cannot pass on this machine kind, are then judged like "pass"; elsewhere they run for
+ * information only. Without --only it selects just those programs and writes
+ * spec-tests/RESULTS-guest.md (RESULTS-guest-cgroup-v1.md in the v1 boot) instead.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkExpectations, defectsOf, ExpectationsError, loadExpectations } from './harness/expectations.js';
 import { checkDefectQuotes } from './harness/suite-defect.js';
-import { gitCommit, hostFacts } from './harness/host.js';
-import { formatDuration, renderReport, type ReportColumn } from './harness/report.js';
+import { gitCommit, guestBoot, hostFacts } from './harness/host.js';
+import { formatDuration, renderReport, resultsFile, type ReportColumn } from './harness/report.js';
 import { repoRoot } from './harness/repo.js';
 import { parseRuntime, runtimeVersion, type Runtime } from './harness/runtimes.js';
 import { DEFAULT_TIMEOUT_MS, runPrograms, selectPrograms } from './harness/session.js';
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
       strict: true,
     }),
   );
-  const inGuest = values.guest;
+  const guest = values.guest ? await guestBoot() : null;
   const timeoutMs = Number(values.timeout) * 1000;
   const jobs = Number(values.jobs);
   if (!(timeoutMs > 0) || !Number.isInteger(jobs) || jobs < 1) throw new UsageError('--timeout and --jobs must be positive numbers');
@@ -55,8 +56,7 @@ async function main(): Promise<number> {
   // Columns, logs and temporary directories are named after the runtime: keep the names apart.
   const reference = chosen !== null && chosen.name === runtime?.name ? { ...chosen, name: `${chosen.name}-reference` } : chosen;
   // A partial run must not overwrite the full committed results unless asked to.
-  const defaultResults = inGuest ? 'RESULTS-guest.md' : 'RESULTS.md';
-  const resultsPath = values.results ?? (values.only === undefined ? join(root, 'spec-tests', defaultResults) : null);
+  const resultsPath = values.results ?? (values.only === undefined ? join(root, 'spec-tests', resultsFile(guest)) : null);
 
   if (process.getuid?.() !== 0) throw new UsageError('the validation programs create containers: run as root');
   const go = findGo();
@@ -65,8 +65,8 @@ async function main(): Promise<number> {
   const only =
     values.only !== undefined
       ? new Set(values.only.split(',').map((name) => name.trim()).filter((name) => name !== ''))
-      : inGuest
-        ? new Set(Object.entries(expectations.programs).flatMap(([name, entry]) => (entry.status === 'guest' ? [name] : [])))
+      : guest !== null
+        ? new Set(Object.entries(expectations.programs).flatMap(([name, entry]) => (entry.status === 'guest' && entry.boot === guest ? [name] : [])))
         : undefined;
 
   const suite = await prepareSuite({ go, log, jobs });
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   // A suite-defect entry quotes the suite's wrong line: the pinned source must still read so.
   const quotes = await checkDefectQuotes(defectsOf(expectations), suite.sourceDir);
   const checked =
-    underTest === undefined ? null : checkExpectations(expectations, suite.version, suite.programs, underTest.runs, { only, inGuest });
+    underTest === undefined ? null : checkExpectations(expectations, suite.version, suite.programs, underTest.runs, { only, guest });
   const check = checked === null ? null : { ...checked, regressions: [...quotes, ...checked.regressions] };
   if (check === null) for (const problem of quotes) log(`suite-defect entry: ${problem}`);
   const columns: ReportColumn[] = [
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
       columns,
       programs: names,
       expectations,
-      inGuest,
+      guest,
       check,
     });
     await writeFile(resolve(resultsPath), report);

@@ -56,7 +56,8 @@ describe('resultTable', () => {
 describe('expectationLabel', () => {
   it('names every status, with the ok a passing program must reach', () => {
     expect(expectationLabel({ status: 'pass', minOk: 4 })).toBe('pass (≥ 4 ok)');
-    expect(expectationLabel({ status: 'guest', minOk: 271, reason: 'no AppArmor' })).toBe('in guest (≥ 271 ok)');
+    expect(expectationLabel({ status: 'guest', minOk: 271, reason: 'no AppArmor', boot: 'cgroup-v2' })).toBe('in guest (≥ 271 ok)');
+    expect(expectationLabel({ status: 'guest', minOk: 3, reason: 'no hugetlb hierarchy', boot: 'cgroup-v1' })).toBe('in v1 guest (≥ 3 ok)');
     expect(expectationLabel({ status: 'not-applicable', reason: 'cgroup v1 readers' })).toBe('n/a');
     expect(expectationLabel({ status: 'pending', issue: 3 })).toBe('pending #3');
     expect(expectationLabel(undefined)).toBe('unlisted');

@@ -39,9 +39,12 @@ busybox hostname tsrun-vm
 
 # As on a systemd host: the common controllers are enabled for children of
 # the root cgroup. Others (hugetlb, rdma, misc) stay available to enable.
-for c in cpuset cpu io memory pids; do
-  echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
-done
+# (Not with v1 hierarchies, whose root is a tmpfs.)
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  for c in cpuset cpu io memory pids; do
+    echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+  done
+fi
 
 # Keep the command script and the status file open, then take the job share
 # out of sight: the command sees a plain /run.

@@ -13,6 +13,8 @@
 #   TSRUN_VM_TIMEOUT  seconds before qemu is killed (default 1800)
 #   TSRUN_VM_APPEND   more kernel command line parameters, e.g.
 #                     "security=selinux selinux=1 enforcing=0" (SELinux, not AppArmor)
+#   TSRUN_VM_CGROUP  v1: cgroup v1 hierarchies (every controller, name=systemd,
+#                     an empty cgroup2 at unified) instead of pure cgroup v2
 #   TSRUN_VM_ENV      space-separated NAME=value or NAME (copied from ours)
 #                     to export in the guest; PATH is always copied, HOME=/root
 #   TSRUN_VM_RW       colon-separated host directories mounted writable at the
@@ -162,6 +164,7 @@ run_qemu() {
   local kernel=$1 initrd=$2 share=$3
   local chr="security_model=none,multidevs=remap" append="console=ttyS0 quiet panic=-1"
   [[ $VERBOSE == 1 ]] && append+=" tsrun_vm.verbose"
+  [[ ${TSRUN_VM_CGROUP:-v2} == v1 ]] && append+=" tsrun_vm.cgroup=v1"
   [[ -n ${TSRUN_VM_APPEND:-} ]] && append+=" $TSRUN_VM_APPEND"
   # TCG, not KVM: guests hang under KVM on this host (FIELD-NOTES §6).
   # -cpu max: the newest x86 features TCG emulates (node's code uses them).
@@ -205,6 +208,7 @@ main() {
   (($# > 0)) || usage
   [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "TSRUN_VM_TIMEOUT must be a number of seconds"
   # qemu would read a comma as an option separator; the kernel wants no quotes here.
+  [[ ${TSRUN_VM_CGROUP:-v2} =~ ^v[12]$ ]] || die "TSRUN_VM_CGROUP: v1 or v2"
   [[ ${TSRUN_VM_APPEND:-} =~ ^[A-Za-z0-9_.=\ -]*$ ]] || die "TSRUN_VM_APPEND: only letters, digits, _ . = - and spaces"
 
   local prepared kernel initrd moddir

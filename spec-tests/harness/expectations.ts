@@ -13,7 +13,8 @@ import { DEFECT_KEYS, parseDefect, type AssertionDefect, type SuiteDefect } from
  *   cgroup v1 only and so cannot observe a cgroup v2 runtime;
  * - pending: not expected to pass yet, tracked by an issue;
  * - guest: cannot pass on this machine kind whatever the runtime (`reason` says what the host
- *   lacks), but must pass like `pass` in the guest of .ci/cgroup2-vm (run-suite.js --guest);
+ *   lacks), but must pass like `pass` in a guest of .ci/cgroup2-vm (run-suite.js --guest): the
+ *   pure cgroup v2 boot, or with `"boot": "cgroup-v1"` the boot that mounts every v1 hierarchy;
  * - suite-defect: the suite is wrong, so no runtime passes the program on any host
  *   (suite-defect.ts says what an entry must prove); it must fail exactly as `failure` says.
  * A pass or guest entry may list `suiteDefects`: numbered assertions that no runtime passes,
@@ -21,10 +22,20 @@ import { DEFECT_KEYS, parseDefect, type AssertionDefect, type SuiteDefect } from
  */
 export type Expectation =
   | { readonly status: 'pass'; readonly minOk: number; readonly suiteDefects?: readonly AssertionDefect[] }
-  | { readonly status: 'guest'; readonly minOk: number; readonly reason: string; readonly suiteDefects?: readonly AssertionDefect[] }
+  | {
+      readonly status: 'guest';
+      readonly minOk: number;
+      readonly reason: string;
+      readonly boot: GuestBoot;
+      readonly suiteDefects?: readonly AssertionDefect[];
+    }
   | { readonly status: 'not-applicable'; readonly reason: string }
   | { readonly status: 'pending'; readonly issue: number }
   | ({ readonly status: 'suite-defect'; readonly failure: string } & SuiteDefect);
+
+/** The guest boots of .ci/cgroup2-vm (TSRUN_VM_CGROUP=v2 or v1): how its cgroups are mounted. */
+export const GUEST_BOOTS = ['cgroup-v2', 'cgroup-v1'] as const;
+export type GuestBoot = (typeof GUEST_BOOTS)[number];
 
 export interface Expectations {
   /** The suite version the expectations were reviewed against; must equal the pin. */
@@ -78,12 +89,14 @@ function parseEntry(entry: unknown, where: string, problems: string[]): Expectat
       return { status: 'pass', minOk, ...(defects.length > 0 ? { suiteDefects: defects } : {}) };
     }
     case 'guest': {
-      checkKeys(entry, ['status', 'minOk', 'reason', 'suiteDefects'], where, problems);
+      checkKeys(entry, ['status', 'minOk', 'reason', 'boot', 'suiteDefects'], where, problems);
       const minOk = parseMinOk(entry, where, problems);
       const reason = parseReason(entry, where, problems);
+      const boot = entry['boot'] ?? 'cgroup-v2';
+      if (!GUEST_BOOTS.includes(boot as GuestBoot)) problems.push(`${where}: "boot" must be ${GUEST_BOOTS.join(' or ')}`);
       const defects = parseAssertionDefects(entry, where, problems);
-      if (minOk === null || reason === null || defects === null) return null;
-      return { status: 'guest', minOk, reason, ...(defects.length > 0 ? { suiteDefects: defects } : {}) };
+      if (minOk === null || reason === null || defects === null || !GUEST_BOOTS.includes(boot as GuestBoot)) return null;
+      return { status: 'guest', minOk, reason, boot: boot as GuestBoot, ...(defects.length > 0 ? { suiteDefects: defects } : {}) };
     }
     case 'suite-defect': {
       checkKeys(entry, ['status', 'failure', ...DEFECT_KEYS], where, problems);
@@ -170,8 +183,8 @@ export interface Verdict {
 }
 
 export interface JudgeOptions {
-  /** The run is inside .ci/cgroup2-vm, where the `guest` programs must pass. */
-  readonly inGuest: boolean;
+  /** The guest boot of .ci/cgroup2-vm this run is inside, whose `guest` programs must pass; null on the host. */
+  readonly guest: GuestBoot | null;
 }
 
 const verdict = (regression: string | null, notice: string | null = null): Verdict => ({ regression, notice });
@@ -182,7 +195,7 @@ export function judgeProgram(
   expectation: Expectation | undefined,
   program: SuiteProgram | undefined,
   run: ProgramRun | undefined,
-  options: JudgeOptions = { inGuest: false },
+  options: JudgeOptions = { guest: null },
 ): Verdict {
   if (program === undefined) return verdict(`${name} is in expectations.json but not in the suite`);
   if (expectation === undefined) return verdict(`${name} has no entry in expectations.json: review it and add one`);
@@ -196,8 +209,8 @@ export function judgeProgram(
     case 'pass':
       return judgePass(name, expectation.minOk, expectation.suiteDefects ?? [], run);
     case 'guest':
-      // On the host it fails for want of what only the guest has: shown, never judged.
-      return options.inGuest ? judgePass(name, expectation.minOk, expectation.suiteDefects ?? [], run) : verdict(null);
+      // Elsewhere it fails for want of what only its guest boot has: shown, never judged.
+      return options.guest === expectation.boot ? judgePass(name, expectation.minOk, expectation.suiteDefects ?? [], run) : verdict(null);
     case 'suite-defect': {
       if (run === undefined) return verdict(`${name} is a suite defect that must fail as its entry says, but was not run`);
       const summary = summarize(run);

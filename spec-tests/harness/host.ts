@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { runCommand } from './exec.js';
+import type { GuestBoot } from './expectations.js';
 
 export interface HostFacts {
   readonly kernel: string;
@@ -30,6 +31,20 @@ async function cgroupLayout(): Promise<string> {
   if (types.has('cgroup2')) return 'cgroup v2 (unified)';
   if (types.has('cgroup')) return 'cgroup v1';
   return 'none mounted';
+}
+
+/**
+ * Which boot of .ci/cgroup2-vm this guest is, read from what is mounted rather than told, so a
+ * run cannot judge the programs of one boot in the other: cgroup2 at /sys/fs/cgroup is the pure
+ * cgroup v2 boot, anything else the v1 one.
+ */
+export async function guestBoot(): Promise<GuestBoot> {
+  try {
+    await access('/sys/fs/cgroup/cgroup.controllers');
+    return 'cgroup-v2';
+  } catch {
+    return 'cgroup-v1';
+  }
 }
 
 /** The commit of the tsrun sources (short hash, "+dirty" when the work tree differs). */

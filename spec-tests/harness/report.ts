@@ -1,4 +1,4 @@
-import type { CheckResult, Expectations } from './expectations.js';
+import { GUEST_BOOTS, type CheckResult, type Expectations, type GuestBoot } from './expectations.js';
 import type { HostFacts } from './host.js';
 import { SUITE, type SuiteBuild } from './suite.js';
 import { resultTable, totals, type Column } from './table.js';
@@ -20,8 +20,8 @@ export interface ReportInput {
   readonly columns: readonly ReportColumn[];
   readonly programs: readonly string[];
   readonly expectations: Expectations;
-  /** The run is inside .ci/cgroup2-vm (`--guest`), so the `guest` programs were judged. */
-  readonly inGuest: boolean;
+  /** The guest boot of .ci/cgroup2-vm the run is inside (`--guest`), whose `guest` programs were judged; null on the host. */
+  readonly guest: GuestBoot | null;
   /** null when the runtime under test was not run, so nothing could be checked. */
   readonly check: CheckResult | null;
 }
@@ -33,7 +33,7 @@ export function renderReport(input: ReportInput): string {
     ['Date', input.date.toISOString()],
     ['Suite', `\`${SUITE.module}@${suite.version}\` (${suite.programs.length} programs; built with ${suite.goVersion})`],
     ['Suite build', `${formatDuration(suite.durationMs)} (${suite.builtCount} built, ${suite.cachedCount} cached, ${suite.failedCount} failed)`],
-    ['Where', input.inGuest ? 'in .ci/cgroup2-vm (pure cgroup v2 guest under qemu)' : 'on the host'],
+    ['Where', input.guest === null ? 'on the host' : `in .ci/cgroup2-vm (${BOOT_DESCRIPTION[input.guest]}, under qemu)`],
     ['Kernel', host.kernel],
     ['cgroups', host.cgroups],
     ['tsrun commit', input.tsrunCommit],
@@ -69,7 +69,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '## In the guest',
     '',
-    guestParagraph(expectations, input.inGuest),
+    guestParagraph(expectations, input.guest),
     '',
     '## Suite defects',
     '',
@@ -164,10 +164,11 @@ function issueList(expectations: Expectations): string {
 }
 
 /** One line per reason given for `status`, naming the programs that give it. */
-function reasonLines(expectations: Expectations, status: 'not-applicable' | 'guest'): string[] {
+function reasonLines(expectations: Expectations, status: 'not-applicable' | 'guest', boot?: GuestBoot): string[] {
   const byReason = new Map<string, string[]>();
   for (const [name, entry] of Object.entries(expectations.programs)) {
     if (!('reason' in entry) || entry.status !== status) continue;
+    if (entry.status === 'guest' && entry.boot !== boot) continue;
     byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), name]);
   }
   return [...byReason].map(([reason, names]) => `- ${names.map((name) => `\`${name}\``).join(', ')}: ${reason}`);
@@ -197,27 +198,38 @@ function suiteDefectParagraph(expectations: Expectations): string {
   ].join('\n');
 }
 
-function guestParagraph(expectations: Expectations, inGuest: boolean): string {
-  const lines = reasonLines(expectations, 'guest');
-  if (lines.length === 0) return 'Every program can pass on the host.';
-  const where = inGuest
-    ? 'This run is inside that guest, so they are judged here like the pass programs.'
-    : 'Here they run for information only; they are judged in spec-tests/RESULTS-guest.md, written by the run inside the guest.';
-  return [
-    'These programs cannot pass on the host whatever the runtime, and must pass in ' +
-      `the pure cgroup v2 guest of .ci/cgroup2-vm. ${where}`,
-    '',
-    ...lines,
-  ].join('\n');
+/** What each guest boot mounts at /sys/fs/cgroup. */
+const BOOT_DESCRIPTION: Readonly<Record<GuestBoot, string>> = {
+  'cgroup-v2': 'the pure cgroup v2 guest',
+  'cgroup-v1': 'the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy its kernel has',
+};
+
+/** The results file a run writes by default: RESULTS.md on the host, one per guest boot. */
+export function resultsFile(guest: GuestBoot | null): string {
+  return guest === null ? 'RESULTS.md' : guest === 'cgroup-v2' ? 'RESULTS-guest.md' : `RESULTS-guest-${guest}.md`;
+}
+
+function guestParagraph(expectations: Expectations, guest: GuestBoot | null): string {
+  const sections = GUEST_BOOTS.flatMap((boot) => {
+    const lines = reasonLines(expectations, 'guest', boot);
+    if (lines.length === 0) return [];
+    const where =
+      guest === boot
+        ? 'This run is inside that guest, so they are judged here like the pass programs.'
+        : `Here they run for information only; they are judged in spec-tests/${resultsFile(boot)}, written by the run inside that guest.`;
+    return [`In ${BOOT_DESCRIPTION[boot]} of .ci/cgroup2-vm. ${where}`, '', ...lines];
+  });
+  if (sections.length === 0) return 'Every program can pass on the host.';
+  return ['These programs cannot pass on the host whatever the runtime, and must pass in a guest.', '', ...sections].join('\n');
 }
 
 function notApplicableParagraph(expectations: Expectations): string {
   const paragraphs = reasonLines(expectations, 'not-applicable');
   if (paragraphs.length === 0) return 'Every program applies to tsrun.';
   return [
-    'tsrun manages cgroups through cgroup v2 only. The suite reads cgroups with readers that implement ' +
-      'cgroup v1 only (its cgroup v2 readers return "unimplemented yet", and on a hybrid host it reads the ' +
-      'v1 hierarchy, where a cgroup v2 runtime puts nothing), so these programs cannot observe tsrun. ' +
+    'The suite reads cgroups with readers that implement cgroup v1 only (its cgroup v2 readers return ' +
+      '"unimplemented yet"). These programs check what no kernel that runs here or in a guest of ' +
+      '.ci/cgroup2-vm can show, whatever the runtime; each reason says what. ' +
       'They still run in both columns, for information.',
     '',
     ...paragraphs,

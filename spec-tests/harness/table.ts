@@ -113,7 +113,7 @@ export function expectationLabel(expectation: Expectation | undefined): string {
     case 'pass':
       return `pass (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'guest':
-      return `in guest (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
+      return `in ${expectation.boot === 'cgroup-v1' ? 'v1 ' : ''}guest (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'not-applicable':
       return 'n/a';
     case 'pending':
