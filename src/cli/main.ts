@@ -1,16 +1,15 @@
 import { writeSync } from 'node:fs';
 import { configureLogging, reportError } from '../runtime/log.js';
-import { parseFastState } from './fast-state.js';
+import { parseFastCommand, type FastCommand } from './fast-path.js';
 
 const args = process.argv.slice(2);
-const fast = parseFastState(args);
+const fast = parseFastCommand(args);
 
 // exitCode rather than exit(): let stdout drain when it is a pipe.
 if (fast !== undefined) {
   configureLogging(fast.log);
   try {
-    const summary = await (await import('../runtime/commands/state.js')).state(fast.global, fast.id);
-    writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
+    await runFast(fast);
   } catch (error) {
     reportError(error instanceof Error ? error.message : String(error));
     process.exitCode = 1;
@@ -24,6 +23,23 @@ if (fast !== undefined) {
     exitCode: 0,
   };
   process.exitCode = await runCli(args, context);
+}
+
+/** What the yargs commands of the same name do (src/cli/commands/), without yargs. */
+async function runFast({ global, call }: FastCommand): Promise<void> {
+  switch (call.command) {
+    case 'state': {
+      const summary = (await import('../runtime/commands/state.js')).state(global, call.id);
+      writeStdout(`${JSON.stringify(summary, null, 2)}\n`);
+      return;
+    }
+    case 'start':
+      return (await import('../runtime/commands/start.js')).start(global, call.id);
+    case 'kill':
+      return (await import('../runtime/commands/kill.js')).kill(global, call.id, call.signal, false);
+    case 'delete':
+      return (await import('../runtime/commands/delete.js')).deleteContainer(global, call.id, call.force);
+  }
 }
 
 /**

@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Actions } from '../../../src/cli/actions.js';
+import { runCli } from '../../../src/cli/cli.js';
+import { defaultRoot } from '../../../src/cli/default-root.js';
+import { parseFastCommand, type FastCall } from '../../../src/cli/fast-path.js';
+import { logSettings } from '../../../src/cli/global-flags.js';
+import type { GlobalOptions } from '../../../src/runtime/options.js';
+
+/** What the yargs path makes of a command line: the call it would make, or none. */
+async function throughYargs(args: string[]): Promise<{ global: GlobalOptions; call: FastCall } | undefined> {
+  let made: { global: GlobalOptions; call: FastCall } | undefined;
+  const actions = {
+    state: async (global: GlobalOptions, id: string) => {
+      made = { global, call: { command: 'state', id } };
+      return {};
+    },
+    start: async (global: GlobalOptions, id: string) => {
+      made = { global, call: { command: 'start', id } };
+    },
+    kill: async (global: GlobalOptions, id: string, signal: number, all: boolean) => {
+      // The fast path never takes --all: a call with it cannot be one of its own.
+      made = all ? undefined : { global, call: { command: 'kill', id, signal } };
+    },
+    delete: async (global: GlobalOptions, id: string, force: boolean) => {
+      made = { global, call: { command: 'delete', id, force } };
+    },
+  };
+  const context = { actions: actions as unknown as Actions, write: () => {}, writeError: () => {}, exitCode: 0 };
+  const code = await runCli(args, context);
+  return code === 0 ? made : undefined;
+}
+
+const TAKEN: string[][] = [
+  ['state', 'c1'],
+  ['--root', '/run/x', 'state', 'c1'],
+  ['--root=/run/x', '--debug', 'state', '123'],
+  ['--log', '/tmp/l.json', '--log-format', 'json', 'state', 'c1'],
+  ['--log-format=text', '--systemd-cgroup', '--root', 'relative/dir', 'state', 'a.b_c+d'],
+  ['--root', '', 'state', 'c1'],
+  ['start', 'c1'],
+  ['--root', '/run/x', '--log', '/tmp/l.json', '--log-format', 'json', 'start', 'c1'],
+  ['kill', 'c1'],
+  ['kill', 'c1', 'KILL'],
+  ['kill', 'c1', '9'],
+  ['kill', 'c1', 'sigterm'],
+  ['kill', 'c1', 'SIGRTMIN+3'],
+  ['kill', 'c1', '0'],
+  ['--root=/run/x', 'kill', 'c1', 'TERM'],
+  ['delete', 'c1'],
+  ['delete', '--force', 'c1'],
+  ['delete', '-f', 'c1'],
+  ['--systemd-cgroup', '--root', '/run/x', 'delete', '--force', 'c1'],
+];
+
+const LEFT_TO_YARGS: string[][] = [
+  ['state'],
+  ['state', 'c1', 'extra'],
+  ['state', '--help'],
+  ['--help', 'state', 'c1'],
+  ['state', '-h'],
+  ['state', 'c1', '--root', '/x'],
+  ['--root', '/a', '--root', '/b', 'state', 'c1'],
+  ['--debug=false', 'state', 'c1'],
+  ['--log-format', 'yaml', 'state', 'c1'],
+  ['--root', 'state', 'c1'],
+  ['--bogus', 'state', 'c1'],
+  ['-v'],
+  ['--', 'state', 'c1'],
+  ['list'],
+  ['state', '--', 'c1'],
+  ['start'],
+  ['start', 'c1', 'c2'],
+  ['start', '--help'],
+  ['kill'],
+  ['kill', '--all', 'c1', 'KILL'],
+  ['kill', '-a', 'c1'],
+  ['kill', 'c1', 'KILL', '--all'],
+  ['kill', 'c1', 'NOSUCH'],
+  ['kill', 'c1', '65'],
+  ['kill', 'c1', '-9'],
+  ['kill', 'c1', 'KILL', 'extra'],
+  ['delete'],
+  ['delete', '--force'],
+  ['delete', 'c1', '--force'],
+  ['delete', '--force=true', 'c1'],
+  ['delete', '-f', '-f', 'c1'],
+  ['delete', 'c1', 'c2'],
+  ['create', 'c1'],
+  ['exec', 'c1', 'true'],
+];
+
+describe('the fast path: state, start, kill and delete without yargs', () => {
+  it.each(TAKEN)('reads %j as yargs does: the same call, root, flags and log settings', async (...args) => {
+    const fast = parseFastCommand(args);
+    expect(fast).toBeDefined();
+    expect(await throughYargs(args)).toEqual({ global: fast?.global, call: fast?.call });
+    expect(fast?.log).toEqual(logSettings(args));
+  });
+
+  it.each(LEFT_TO_YARGS)('leaves %j to yargs', (...args) => {
+    expect(parseFastCommand(args)).toBeUndefined();
+  });
+
+  it('takes the default root as yargs does', () => {
+    expect(parseFastCommand(['state', 'c1'])?.global.root).toBe(resolve(defaultRoot()));
+  });
+});
