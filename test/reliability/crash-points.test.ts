@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CRASH_POINTS } from '../../src/runtime/crash-point.js';
 import { skipReason } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
+import { listProblem } from './support/list-truth.js';
 import { scratchParent, workspace, type Workspace } from './support/sandbox.js';
 import { cgroupDirs, hasStackTrace, leftovers, tsrun } from './support/tsrun.js';
 
@@ -96,30 +97,6 @@ describe.skipIf(skip !== undefined)('crash points', () => {
     return bundle;
   }
 
-  /** A problem with what `list` says of `id`, or undefined: listed only with a state.json, status as the kernel shows. */
-  async function listProblem(id: string): Promise<string | undefined> {
-    const r = await tsrun(w.root, w.scratch, ['list', '--format', 'json']);
-    if (r.status !== 0 || hasStackTrace(r.stderr)) return `list failed: ${r.stderr}`;
-    const entry = (JSON.parse(r.stdout === '' ? '[]' : r.stdout) as Array<{ id: string; status: string; pid: number }>).find((c) => c.id === id);
-    const hasState = existsSync(join(w.root, id, 'state.json'));
-    if (entry === undefined) return hasState ? `list omits ${id}, which has a state.json` : undefined;
-    if (!hasState) return `list shows ${id} (${entry.status}), which has no state.json`;
-    let cmdline: string | undefined;
-    try {
-      cmdline = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8');
-    } catch {
-      cmdline = undefined;
-    }
-    const zombie = cmdline !== undefined && /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry.pid}/stat`, 'utf8'));
-    const alive = entry.pid > 0 && cmdline !== undefined && !zombie;
-    if ((entry.status === 'stopped') === alive) return `list says ${entry.status}, but init ${entry.pid} is ${alive ? 'alive' : 'gone'}`;
-    // Until it execs, the init keeps tsrun's command line: created means not yet, running means done.
-    const execed = cmdline?.split('\0')[0] === 'sleep';
-    if (entry.status === 'created' && execed) return `list says created, but init ${entry.pid} runs ${cmdline?.replaceAll('\0', ' ')}`;
-    if (entry.status === 'running' && !execed) return `list says running, but init ${entry.pid} has not exec'd`;
-    return undefined;
-  }
-
   it(`SIGKILL at each of ${CASES.length} phases of create, start, run, exec and delete: list is truthful, delete --force removes everything`, async () => {
     const started = Date.now();
     const failures: string[] = [];
@@ -145,7 +122,7 @@ describe.skipIf(skip !== undefined)('crash points', () => {
       rmSync(armed, { force: true });
       if (killed.signal !== 'SIGKILL') failures.push(`${c.at}: never reached (${killed.hung ? 'hung' : `exit ${killed.status}`}: ${killed.stderr.trim().slice(0, 200)})`);
       if (hasStackTrace(killed.stderr)) failures.push(`${c.at}: stack trace: ${killed.stderr.slice(0, 300)}`);
-      const listed = await listProblem(id);
+      const listed = await listProblem(w.root, w.scratch, id);
       if (listed !== undefined) failures.push(`${c.at}: ${listed}`);
       const d = await tsrun(w.root, w.scratch, deleteForce(id));
       if (d.status !== 0) failures.push(`${c.at}: delete --force afterwards failed: ${d.stderr.trim()}`);

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipReason } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
+import { listProblem } from './support/list-truth.js';
 import { caseStream, FIXED_SEED, hex, randomSeed } from './support/prng.js';
 import { scratchParent, sleepingBundle, workspace, type Workspace } from './support/sandbox.js';
 import { cgroupDirs, hasStackTrace, leftovers, tsrun } from './support/tsrun.js';
@@ -28,18 +28,6 @@ describe.skipIf(skip !== undefined)('crash consistency', () => {
   });
   const bundle = sleepingBundle(w);
 
-  /** A problem with what `list` says of `id`, or undefined: listed only with a state.json, status as the kernel shows. */
-  async function listProblem(id: string): Promise<string | undefined> {
-    const r = await tsrun(w.root, w.scratch, ['list', '--format', 'json']);
-    if (r.status !== 0 || hasStackTrace(r.stderr)) return `list failed: ${r.stderr}`;
-    const entry = (JSON.parse(r.stdout === '' ? '[]' : r.stdout) as Array<{ id: string; status: string; pid: number }>).find((c) => c.id === id);
-    const hasState = existsSync(join(w.root, id, 'state.json'));
-    if (entry === undefined) return hasState ? `list omits ${id}, which has a state.json` : undefined;
-    const alive = entry.pid > 0 && existsSync(`/proc/${entry.pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry.pid}/stat`, 'utf8'));
-    if ((entry.status === 'stopped') === alive) return `list says ${entry.status}, but init ${entry.pid} is ${alive ? 'alive' : 'gone'}`;
-    return undefined;
-  }
-
   it(`SIGKILL of create and of delete at ${ROUNDS} seeded delays each: list is truthful, delete --force removes everything`, async () => {
     const started = Date.now();
     const failures: string[] = [];
@@ -61,7 +49,7 @@ describe.skipIf(skip !== undefined)('crash consistency', () => {
         const killed = await tsrun(w.root, w.scratch, args, { onSpawn: (pid) => (timer = setTimeout(() => process.kill(pid, 'SIGKILL'), delay)) });
         clearTimeout(timer);
         if (hasStackTrace(killed.stderr)) failures.push(`${what}: stack trace: ${killed.stderr.slice(0, 300)}`);
-        const listed = await listProblem(id);
+        const listed = await listProblem(w.root, w.scratch, id);
         if (listed !== undefined) failures.push(`${what}: ${listed}`);
         const d = await tsrun(w.root, w.scratch, ['delete', '--force', id]);
         if (d.status !== 0) failures.push(`${what}: delete --force afterwards failed: ${d.stderr.trim()}`);
