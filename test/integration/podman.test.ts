@@ -90,7 +90,14 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
 
   it('--memory is enforced: a hog is OOM-killed with both', () => {
     // The hog volunteers as the OOM killer's victim: left to choose, the kernel now and then took the shell.
-    const r = both(['--memory', '32m', '--memory-swap', '32m', IMAGE, 'sh', '-c', 'head -c 100m /dev/zero | sh -c "echo 1000 > /proc/self/oom_score_adj && exec tail"; echo "hog=$?"']);
+    // Even so, a loaded machine once gave runc no output at all (a fresh-clone run beside a qemu
+    // guest): as in docker.test.ts, up to three tries of the pair, both judged in the same try.
+    const once = () => both(['--memory', '32m', '--memory-swap', '32m', IMAGE, 'sh', '-c', 'head -c 100m /dev/zero | sh -c "echo 1000 > /proc/self/oom_score_adj && exec tail"; echo "hog=$?"']);
+    let r = once();
+    for (let attempt = 1; attempt < 3 && (r.runc.stdout !== 'hog=137\n' || r.tsrun.stdout !== 'hog=137\n'); attempt += 1) {
+      console.warn(`podman --memory, try ${attempt}: runc ${JSON.stringify(r.runc)}, tsrun ${JSON.stringify(r.tsrun)}; trying again`);
+      r = once();
+    }
     expect(r.runc.stdout, r.runc.stderr).toBe('hog=137\n');
     expect(r.tsrun.stdout, r.tsrun.stderr).toBe('hog=137\n');
   });
