@@ -93,7 +93,11 @@ export interface MutateOptions {
  * traversal in mount destinations, odd cgroupsPath values, broken syntax.
  */
 export function mutate(rng: Prng, valid: Json, options: MutateOptions): Mutant {
-  const tree = structuredClone(valid);
+  // Through JSON, not structuredClone: that keeps shared references, and the base config's
+  // capability sets are one array, so a mutation of bounding[2] also changed effective[2] and
+  // permitted[2], which the error then named (found with seed 0xc94ec557, case 8725). In the
+  // file create reads, each is its own list.
+  const tree = JSON.parse(JSON.stringify(valid)) as Json;
   const mutations: Mutation[] = [];
   const specials: Array<{ token: string; bytes: Buffer }> = [];
   let syntax: ((text: Buffer) => Buffer) | undefined;
