@@ -118,6 +118,7 @@ describe.skipIf(skip !== undefined)('tmpcopyup (real mounts)', () => {
     expect(readdirSync(join(rootfs, 'fresh'))).toEqual([]);
   });
 
+  if (!existsSync(RUNC)) console.warn(`skipping the runc comparison of tmpcopyup: no runc at ${RUNC} (.ci/install-deps.sh installs it)`);
   it.skipIf(!existsSync(RUNC))('shows the same as runc on the same bundle', () => {
     const bundle = s.bundle('copyup-runc', configure);
     const runc = spawnSync(RUNC, ['--root', join(s.dir, 'runc-state'), 'run', 'copyup-runc'], { cwd: bundle, encoding: 'utf8', timeout: 30_000 });
