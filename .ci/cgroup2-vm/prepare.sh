@@ -11,7 +11,9 @@
 #
 # Environment:
 #   TSRUN_VM_CACHE       cache directory (default /var/cache/tsrun-cgroup2-vm)
-#   TSRUN_VM_KERNEL_PKG  pin the kernel package (default: what linux-image-amd64 depends on)
+#   TSRUN_VM_KERNEL      debian (default): Debian's kernel, what linux-image-amd64 depends on;
+#                        ubuntu-5.15: Ubuntu 22.04's kernel as released (pinned below)
+#   TSRUN_VM_KERNEL_PKG  pin the Debian kernel package instead of what linux-image-amd64 depends on
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
@@ -22,6 +24,20 @@ CACHE=${TSRUN_VM_CACHE:-/var/cache/tsrun-cgroup2-vm}
 # stdout and stderr. Builtins and absent ones are skipped.
 GUEST_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
   netfs fscache 9pnet 9pnet_virtio 9p overlay virtio_console)
+
+# Ubuntu 22.04's kernel as it was released: the jammy pocket never changes
+# once a release is out, so these files stay in the archive, and their hashes
+# (from the pocket's Packages index) are checked on every download. 5.15 is
+# the newest long-term kernel whose cgroup v1 memory controller still applies
+# memory.kmem.limit_in_bytes (Linux 6.1 made it a no-op): what a legacy host
+# that still runs v1 looks like, for the conformance programs that read it.
+UBUNTU_MIRROR=${TSRUN_VM_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
+UBUNTU_KVER=5.15.0-25-generic
+UBUNTU_VERSION=5.15.0-25.25
+UBUNTU_DEBS=(
+  "pool/main/l/linux-signed/linux-image-5.15.0-25-generic_5.15.0-25.25_amd64.deb ad56f8c442a54d4f5ff2dff010d00321d53e32b543f3a92f3ba4e042d20a71da"
+  "pool/main/l/linux/linux-modules-5.15.0-25-generic_5.15.0-25.25_amd64.deb d0ba4087d9e1d497925b3481d3531fba6c2a852855f8019d73b0b1385aa4da1f"
+)
 
 log() { echo "cgroup2-vm: $*" >&2; }
 fail() {
@@ -131,6 +147,30 @@ fetch_kernel() {
   rm -f "$deb"
   [[ -f $tmp/root/boot/vmlinuz-$kver ]] || fail "$pkg has no boot/vmlinuz-$kver"
   busybox depmod -b "$tmp/root" "$kver" ||
+    log "warning: depmod failed; modprobe will not work in the guest"
+  mkdir -p "$dir"
+  rm -rf "$dir/root"
+  mv "$tmp/root" "$dir/root"
+  rmdir "$tmp"
+}
+
+# The pinned Ubuntu kernel: image and modules unpacked under $1/root, as
+# fetch_kernel does for Debian's. curl over plain HTTP is enough: each file
+# must match its pinned SHA-256 before dpkg-deb opens it.
+fetch_ubuntu_kernel() {
+  local dir=$1 tmp entry path sum deb
+  tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+  for entry in "${UBUNTU_DEBS[@]}"; do
+    read -r path sum <<<"$entry"
+    deb=$tmp/${path##*/}
+    log "downloading $UBUNTU_MIRROR/$path"
+    curl -fsS --retry 3 -o "$deb" "$UBUNTU_MIRROR/$path" || fail "download of $UBUNTU_MIRROR/$path failed"
+    echo "$sum  $deb" | sha256sum -c --quiet - >&2 || fail "${path##*/}: SHA-256 differs from the pinned $sum"
+    dpkg-deb -x "$deb" "$tmp/root"
+    rm -f "$deb"
+  done
+  [[ -f $tmp/root/boot/vmlinuz-$UBUNTU_KVER ]] || fail "the Ubuntu packages have no boot/vmlinuz-$UBUNTU_KVER"
+  busybox depmod -b "$tmp/root" "$UBUNTU_KVER" ||
     log "warning: depmod failed; modprobe will not work in the guest"
   mkdir -p "$dir"
   rm -rf "$dir/root"
@@ -289,17 +329,27 @@ main() {
   rm -rf "$CACHE"/.fetch.* "$CACHE"/.initramfs.*
 
   local resolved pkg version kver dir key
-  resolved=$(resolve_kernel)
-  read -r pkg version <<<"$resolved"
-  kver=${pkg#linux-image-}
-  if [[ -z $version || $version == "(none)" ]]; then
-    # Offline with a pinned or vanished package: reuse any cached build of it.
-    dir=$(ls -d "$CACHE/$kver"_* 2>/dev/null | tail -n1 || true)
-    [[ -n $dir ]] || fail "no installable version of $pkg and nothing cached"
-  else
-    dir="$CACHE/${kver}_${version}"
-  fi
-  [[ -f $dir/root/boot/vmlinuz-$kver ]] || fetch_kernel "$dir" "$pkg" "$version" "$kver"
+  case ${TSRUN_VM_KERNEL:-debian} in
+  ubuntu-5.15)
+    kver=$UBUNTU_KVER
+    dir="$CACHE/${kver}_${UBUNTU_VERSION}"
+    [[ -f $dir/root/boot/vmlinuz-$kver ]] || fetch_ubuntu_kernel "$dir"
+    ;;
+  debian)
+    resolved=$(resolve_kernel)
+    read -r pkg version <<<"$resolved"
+    kver=${pkg#linux-image-}
+    if [[ -z $version || $version == "(none)" ]]; then
+      # Offline with a pinned or vanished package: reuse any cached build of it.
+      dir=$(ls -d "$CACHE/$kver"_* 2>/dev/null | tail -n1 || true)
+      [[ -n $dir ]] || fail "no installable version of $pkg and nothing cached"
+    else
+      dir="$CACHE/${kver}_${version}"
+    fi
+    [[ -f $dir/root/boot/vmlinuz-$kver ]] || fetch_kernel "$dir" "$pkg" "$version" "$kver"
+    ;;
+  *) fail "TSRUN_VM_KERNEL: debian or ubuntu-5.15, not '$TSRUN_VM_KERNEL'" ;;
+  esac
 
   key=$(initramfs_key "$kver")
   if [[ ! -f $dir/initramfs-$key.img ]]; then

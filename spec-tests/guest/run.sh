@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The conformance programs this machine kind cannot run (root lacks
 # CAP_SYS_RESOURCE; the kernel has no AppArmor; no v1 hugetlb, net_cls or
-# net_prio hierarchy), run inside a guest of .ci/cgroup2-vm, whose root has
-# every capability and whose kernel runs AppArmor:
+# net_prio hierarchy; a kernel that ignores kmem limits), run inside a guest of
+# .ci/cgroup2-vm, whose root has every capability and whose kernel runs AppArmor:
 #
 #   TSRUN_VM_RW="$PWD:$scratch" bash .ci/cgroup2-vm/run.sh bash spec-tests/guest/run.sh
 #

@@ -17,7 +17,7 @@ const FIELD = 'linux.resources.memory';
  * means "too early") and written again after it: the result is the same
  * whichever way the values move.
  */
-export function planMemory(memory: LinuxMemory | undefined, p: Planned): void {
+export function planMemory(memory: LinuxMemory | undefined, p: Planned, kernelMemoryLimits: boolean): void {
   if (memory === undefined) return;
   const sizes = { limit: memory.limit ?? 0, swap: memory.swap ?? 0, reservation: memory.reservation ?? 0 };
   let valid = true;
@@ -32,7 +32,7 @@ export function planMemory(memory: LinuxMemory | undefined, p: Planned): void {
     valid = false;
   }
   if (valid) planLimits(sizes, p);
-  planKernel(memory, p);
+  planKernel(memory, p, kernelMemoryLimits);
   planBehaviour(memory, p);
 }
 
@@ -62,17 +62,23 @@ function planLimits(sizes: { limit: number; swap: number; reservation: number },
 }
 
 /**
- * kernel is left aside, as runc leaves it: the runtime-spec marks it NOT
- * RECOMMENDED, Linux 5.4 deprecated memory.kmem.limit_in_bytes and
- * Linux 6.1 takes writes to it without effect; kernel memory is charged to
- * memory.limit_in_bytes anyway. kernelTCP still works on every v1 kernel
- * (memory.kmem.tcp.limit_in_bytes), so a config that asks for it gets it,
- * where runc would drop it without a word.
+ * kernel → memory.kmem.limit_in_bytes where the kernel applies it (the
+ * runtime-spec marks the field NOT RECOMMENDED, but a config that asks gets
+ * it, as crun gives it; runc 1.1 drops it everywhere). Linux 6.1 made the
+ * file take any write and change nothing: there the field is left aside
+ * with a warning instead of being written for show; kernel memory counts in
+ * memory.limit_in_bytes already. kernelTCP still works on every v1 kernel
+ * (memory.kmem.tcp.limit_in_bytes).
  */
-function planKernel(memory: LinuxMemory, p: Planned): void {
-  if (memory.kernel !== undefined && memory.kernel !== 0 && memory.kernel !== -1) {
+function planKernel(memory: LinuxMemory, p: Planned, kernelMemoryLimits: boolean): void {
+  const kernel = memory.kernel ?? 0;
+  if (kernel < -1) {
+    p.problems.push(`${FIELD}.kernel: ${kernel} is not a size; give bytes, or -1 for no limit`);
+  } else if (kernel !== 0 && kernelMemoryLimits) {
+    p.writes.push(cgroupWrite('memory.kmem.limit_in_bytes', String(kernel), `${FIELD}.kernel`, kernel === -1 ? { kernelDefault: true } : {}));
+  } else if (kernel > 0) {
     p.ignored.push(
-      `${FIELD}.kernel: ignored: kernel memory limits are deprecated (Linux 6.1 ignores memory.kmem.limit_in_bytes) and kernel memory counts in ${FIELD}.limit already (as with runc)`,
+      `${FIELD}.kernel: ignored: this kernel takes memory.kmem.limit_in_bytes without applying it (Linux 6.1 and later), and kernel memory counts in ${FIELD}.limit already`,
     );
   }
   const tcp = memory.kernelTCP ?? 0;

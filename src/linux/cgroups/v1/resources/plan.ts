@@ -8,6 +8,7 @@ import { planMemory as planV2Memory } from '../../v2/resources/memory.js';
 import { planPids } from '../../v2/resources/pids.js';
 import { planRdma } from '../../v2/resources/rdma.js';
 import { planUnified } from '../../v2/resources/unified.js';
+import { release } from 'node:os';
 import type { HostKernel } from '../../../../../ffi/host-kernel.js';
 import { hierarchyOfController, UNIFIED } from '../paths.js';
 import { planBlkio } from './blkio.js';
@@ -38,6 +39,8 @@ export interface Targets {
   readonly v1: ReadonlyMap<string, string>;
   /** A hybrid host's cgroup2 tree; its controllers are read only if some write needs them. */
   readonly unified: { readonly mountPoint: string; controllers(): ReadonlySet<string> } | undefined;
+  /** Whether the kernel applies memory.kmem.limit_in_bytes (before Linux 6.1). */
+  readonly kernelMemoryLimits: boolean;
 }
 
 /**
@@ -49,6 +52,7 @@ export function hostTargets(kernel: Pick<HostKernel, 'readFile'>, dirs: Readonly
   let controllers: ReadonlySet<string> | undefined;
   return {
     v1: hierarchyOfController(dirs),
+    kernelMemoryLimits: appliesKernelMemoryLimits(release()),
     unified:
       unifiedRoot === undefined || dirs[UNIFIED] === undefined
         ? undefined
@@ -62,6 +66,12 @@ export function hostTargets(kernel: Pick<HostKernel, 'readFile'>, dirs: Readonly
   };
 }
 
+/** Linux 6.1 turned memory.kmem.limit_in_bytes into a file that takes writes and applies none. */
+export function appliesKernelMemoryLimits(kernelRelease: string): boolean {
+  const [major = 0, minor = 0] = kernelRelease.split(/[.-]/).map(Number);
+  return major < 6 || (major === 6 && minor < 1);
+}
+
 /**
  * One controller's part of linux.resources: planned with cgroup v1's file
  * names where a v1 hierarchy carries the controller, else, on a hybrid
@@ -73,14 +83,14 @@ interface Section {
   readonly controller: string;
   /** The cgroup v2 controller with the same role, if any (blkio's is io). */
   readonly v2?: string;
-  plan(resources: LinuxResources, p: Planned): void;
+  plan(resources: LinuxResources, p: Planned, targets: Targets): void;
   planV2?(resources: LinuxResources, p: Planned): void;
 }
 
 // runc's v1 order: cpuset, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma.
 const SECTIONS: readonly Section[] = [
   { controller: 'cpuset', v2: 'cpuset', plan: (r, p) => planCpuset(r.cpu, p), planV2: (r, p) => planV2Cpuset(r.cpu, p) },
-  { controller: 'memory', v2: 'memory', plan: (r, p) => planMemory(r.memory, p), planV2: (r, p) => planV2Memory(r.memory, p) },
+  { controller: 'memory', v2: 'memory', plan: (r, p, t) => planMemory(r.memory, p, t.kernelMemoryLimits), planV2: (r, p) => planV2Memory(r.memory, p) },
   { controller: 'cpu', v2: 'cpu', plan: (r, p) => planCpu(r.cpu, p), planV2: (r, p) => planV2Cpu(r.cpu, p) },
   { controller: 'pids', v2: 'pids', plan: (r, p) => planPids(r.pids, p), planV2: (r, p) => planPids(r.pids, p) },
   { controller: 'blkio', v2: 'io', plan: (r, p) => planBlkio(r.blockIO, p), planV2: (r, p) => planV2Io(r.blockIO, p) },
@@ -108,7 +118,7 @@ export function planV1Resources(resources: LinuxResources | undefined, targets: 
 
 function planSection(section: Section, resources: LinuxResources, targets: Targets, plan: V1ResourcePlan): void {
   const v1 = emptyPlan();
-  section.plan(resources, v1);
+  section.plan(resources, v1, targets);
   if (v1.writes.length === 0 && v1.problems.length === 0 && v1.ignored.length === 0) return;
   const hierarchy = targets.v1.get(section.controller);
   if (hierarchy !== undefined) {

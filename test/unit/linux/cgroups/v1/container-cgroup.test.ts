@@ -10,6 +10,8 @@ vi.mock('node:fs', async (importOriginal) => {
   const { withReadFileOverlay } = await import('../../../fakes/read-file-overlay.js');
   return withReadFileOverlay(await importOriginal<typeof import('node:fs')>(), () => fake.files);
 });
+// The kernel's release decides whether memory.kernel is written: a kernel after 6.1 here.
+vi.mock('node:os', async (importOriginal) => ({ ...(await importOriginal<typeof import('node:os')>()), release: () => '6.18.0' }));
 const { v1Driver } = await import('../../../../../src/linux/cgroups/v1/driver.js');
 
 afterEach(() => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deviceLines, planDevices } from '../../../../../src/linux/cgroups/v1/devices.js';
 import type { Targets } from '../../../../../src/linux/cgroups/v1/resources/plan.js';
 
-const withDevices: Targets = { v1: new Map([['devices', 'devices']]), unified: undefined };
+const withDevices: Targets = { v1: new Map([['devices', 'devices']]), unified: undefined, kernelMemoryLimits: false };
 
 function plan(rules: Parameters<typeof planDevices>[0], targets: Targets = withDevices) {
   const problems: string[] = [];
@@ -47,12 +47,12 @@ describe('device rules on the v1 devices controller', () => {
   });
 
   it('falls back to the BPF program on a hybrid host without a v1 devices hierarchy', () => {
-    const hybrid: Targets = { v1: new Map([['memory', 'memory']]), unified: { mountPoint: '/u', controllers: () => new Set() } };
+    const hybrid: Targets = { v1: new Map([['memory', 'memory']]), unified: { mountPoint: '/u', controllers: () => new Set() }, kernelMemoryLimits: false };
     expect(plan(undefined, hybrid).plan).toEqual({ kind: 'program', hierarchy: '' });
   });
 
   it('without any device control, refuses rules and warns about the defaults', () => {
-    const none: Targets = { v1: new Map([['memory', 'memory']]), unified: undefined };
+    const none: Targets = { v1: new Map([['memory', 'memory']]), unified: undefined, kernelMemoryLimits: false };
     expect(plan([{ allow: false, access: 'rwm' }], none).problems).toEqual([expect.stringMatching(/^linux\.resources\.devices needs the cgroup v1 devices controller/)]);
     expect(plan(undefined, none)).toMatchObject({ plan: { kind: 'none' }, problems: [], ignored: [expect.stringMatching(/no devices cgroup on this host/)] });
   });

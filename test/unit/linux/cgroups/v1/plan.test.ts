@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LinuxResources } from '../../../../../src/config/types.js';
-import { planV1Resources, requestedFields, type Targets } from '../../../../../src/linux/cgroups/v1/resources/plan.js';
+import { appliesKernelMemoryLimits, planV1Resources, requestedFields, type Targets } from '../../../../../src/linux/cgroups/v1/resources/plan.js';
 
-/** Every v1 controller in its own hierarchy, named after it, and no cgroup2 tree. */
+/** Every v1 controller in its own hierarchy, named after it, and no cgroup2 tree, on a kernel after 6.1. */
 const ALL_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'rdma'];
-const legacy = (controllers: readonly string[] = ALL_V1): Targets => ({ v1: new Map(controllers.map((c) => [c, c])), unified: undefined });
+const legacy = (controllers: readonly string[] = ALL_V1): Targets => ({ v1: new Map(controllers.map((c) => [c, c])), unified: undefined, kernelMemoryLimits: false });
 const hybrid = (v1: readonly string[], unified: readonly string[]): Targets => ({
   v1: new Map(v1.map((c) => [c, c])),
   unified: { mountPoint: '/sys/fs/cgroup/unified', controllers: () => new Set(unified) },
+  kernelMemoryLimits: false,
 });
 /** This machine's controllers. */
 const THIS_HOST = hybrid(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'], ['hugetlb']);
@@ -60,11 +61,28 @@ describe('memory', () => {
     ]);
   });
 
-  it('leaves the deprecated kernel limit aside with a warning, as runc does, and writes kernelTCP', () => {
+  it('writes the kernel limit where the kernel applies it (before 6.1), and kernelTCP', () => {
+    const p = plan({ memory: { kernel: 1 << 20, kernelTCP: 1 << 21 } }, { ...legacy(), kernelMemoryLimits: true });
+    expect(p.lines).toEqual([
+      ['memory', 'memory.kmem.limit_in_bytes', '1048576', 'linux.resources.memory.kernel'],
+      ['memory', 'memory.kmem.tcp.limit_in_bytes', '2097152', 'linux.resources.memory.kernelTCP'],
+    ]);
+    expect(p.ignored).toEqual([]);
+    expect(plan({ memory: { kernel: -2 } }, { ...legacy(), kernelMemoryLimits: true }).problems).toEqual([
+      'linux.resources.memory.kernel: -2 is not a size; give bytes, or -1 for no limit',
+    ]);
+  });
+
+  it('leaves the kernel limit aside with a warning where the kernel ignores it (6.1 and later), and writes kernelTCP', () => {
     const p = plan({ memory: { kernel: 1 << 20, kernelTCP: 1 << 21 } });
     expect(p.lines).toEqual([['memory', 'memory.kmem.tcp.limit_in_bytes', '2097152', 'linux.resources.memory.kernelTCP']]);
-    expect(p.ignored).toEqual([expect.stringMatching(/^linux\.resources\.memory\.kernel: ignored: kernel memory limits are deprecated/)]);
+    expect(p.ignored).toEqual([expect.stringMatching(/^linux\.resources\.memory\.kernel: ignored: this kernel takes memory\.kmem\.limit_in_bytes without applying it/)]);
     expect(plan({ memory: { kernel: -1 } }).ignored).toEqual([]);
+  });
+
+  it('knows which kernels apply memory.kmem.limit_in_bytes from their release', () => {
+    expect(['4.15.0-213-generic', '5.15.0-25-generic', '6.0.19'].map(appliesKernelMemoryLimits)).toEqual([true, true, true]);
+    expect(['6.1.0-57-amd64', '6.18.44-fc-v1147', '7.0'].map(appliesKernelMemoryLimits)).toEqual([false, false, false]);
   });
 
   it('writes swappiness, disableOOMKiller and useHierarchy to their v1 files', () => {
