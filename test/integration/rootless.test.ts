@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NOBODY, nobodyBundle, skipReason } from './support/harness.js';
@@ -81,5 +81,21 @@ describe.skipIf(skip !== undefined)('an unprivileged caller (rootless)', () => {
     const r = asNobody(['--root', join(dir, 'state'), 'run', 'rootless-copyup']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['/srv/data 750 0', '/srv/data/f 644 0', 'hi']);
+  });
+
+  it('refuses a createContainer hook it cannot run, before anything exists', () => {
+    rmSync(join(bundle, 'config.json'), { force: true });
+    expect(asNobody(['spec', '--rootless']).status).toBe(0);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.process.terminal = false;
+    const marker = join(dir, 'hook-ran');
+    config.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const state = join(dir, 'state');
+    const r = asNobody(['--root', state, 'create', 'rootless-hook']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/hooks\.createContainer: an unprivileged tsrun cannot run hooks in the container's namespaces/);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(state, 'rootless-hook'))).toBe(false);
   });
 });

@@ -73,6 +73,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
       systemdCgroup: g.systemdCgroup,
       stateFor,
       onUndo: (action) => undo.push(action),
+      onSpawned: (init) => store.writeInitOfCreate(o.id, init),
       onCgroup: (placement) => store.writeCgroupOfCreate(o.id, placement),
       onHostMounts: (before) => store.writeHostMountsOfCreate(o.id, before),
       foreground,

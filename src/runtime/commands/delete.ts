@@ -4,7 +4,8 @@ import { openCgroup } from '../../linux/cgroups/manager.js';
 import { newMountsUnder, unmountAll, type SkippedMount } from '../../linux/rootfs/host-mounts.js';
 import { Container } from '../container/container.js';
 import { crashPoint } from '../crash-point.js';
-import { ContainerNotFoundError } from '../container/state-store.js';
+import { ContainerNotFoundError, type InitOfCreate } from '../container/state-store.js';
+import { processAlive } from '../container/status.js';
 import { runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
 import type { GlobalOptions } from '../options.js';
@@ -32,7 +33,10 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
         await destroy(container);
       },
       async (store, missing) => {
-        // A create that died before state.json (SIGKILL, OOM) may have made cgroups; its process may still wait in them.
+        // A create that died before state.json (SIGKILL, OOM) may have left its process waiting (past "ready", it no longer
+        // dies with tsrun), and made cgroups.
+        const init = store.readInitOfCreate(id);
+        if (init !== undefined) await killLeftInit(init);
         const placement = store.readCgroupOfCreate(id);
         if (placement !== undefined) for (const warning of await openCgroup(hostKernel, placement).destroy()) logger.warn(warning);
         // And, without a mount namespace, mounts in the host's (unmounted once its process is gone, with the cgroup).
@@ -50,18 +54,33 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
 
 async function killInit(container: Container, paused: boolean): Promise<void> {
   const { pid } = container.record;
+  sigkill(pid);
+  // A frozen task dies only once thawed (v1), or stays frozen while dying (v2).
+  if (paused) await container.cgroup()?.setFrozen(false);
+  await waitGone(() => container.status() === 'stopped', `container init (pid ${pid})`);
+}
+
+/** The init of an unfinished create, if it still is that process: SIGKILL, then wait for it to go. */
+async function killLeftInit(init: InitOfCreate): Promise<void> {
+  if (!processAlive(init.pid, init.pidStartTime)) return;
+  sigkill(init.pid);
+  await waitGone(() => !processAlive(init.pid, init.pidStartTime), `the init (pid ${init.pid}) of an unfinished create`);
+}
+
+function sigkill(pid: number): void {
   try {
     hostKernel.kill(pid, SIGKILL);
   } catch (error) {
     if (!(error instanceof SyscallError && error.code === 'ESRCH')) throw error;
   }
-  // A frozen task dies only once thawed (v1), or stays frozen while dying (v2).
-  if (paused) await container.cgroup()?.setFrozen(false);
+}
+
+async function waitGone(gone: () => boolean, what: string): Promise<void> {
   for (let waited = 0; waited < KILL_WAIT_MS; waited += POLL_MS) {
-    if (container.status() === 'stopped') return;
+    if (gone()) return;
     await sleep(POLL_MS);
   }
-  throw new Error(`container init (pid ${pid}) still running ${KILL_WAIT_MS / 1000}s after SIGKILL`);
+  throw new Error(`${what} still running ${KILL_WAIT_MS / 1000}s after SIGKILL`);
 }
 
 /** Undoes create, then runs the poststop hooks (runtime-spec lifecycle steps 12 and 13). */

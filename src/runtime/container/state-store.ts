@@ -6,6 +6,18 @@ import type { HostMountsOfCreate } from '../../linux/rootfs/host-mounts.js';
 import { assertValidId } from './container-id.js';
 import type { ContainerRecord } from './container-record.js';
 
+/**
+ * The init of a create, recorded as soon as it exists: once it stops dying
+ * with tsrun (after its "ready" checkpoint) and until state.json is written,
+ * a SIGKILLed create leaves it waiting, and a container with no cgroup (a
+ * rootless one on a cgroup v1 host) has nothing else that finds it.
+ */
+export interface InitOfCreate {
+  readonly pid: number;
+  /** As ContainerRecord.pidStartTime: a later process with the same pid is not it. */
+  readonly pidStartTime: number;
+}
+
 export class ContainerNotFoundError extends Error {
   constructor(readonly id: string) {
     super(`container ${id} does not exist`);
@@ -24,6 +36,7 @@ const STATE_FILE = 'state.json';
 const CONFIG_FILE = 'config.json';
 const CGROUP_FILE = 'cgroup.json';
 const HOST_MOUNTS_FILE = 'host-mounts.json';
+const INIT_FILE = 'init.json';
 
 /**
  * Containers on disk: one directory per container under the --root directory,
@@ -90,6 +103,15 @@ export class StateStore {
   /** The cgroups an unfinished create made, if it got that far. */
   readCgroupOfCreate(id: string): CgroupPlacement | undefined {
     return this.readJson(id, CGROUP_FILE) as CgroupPlacement | undefined;
+  }
+
+  writeInitOfCreate(id: string, init: InitOfCreate): void {
+    this.writeJson(id, INIT_FILE, init);
+  }
+
+  /** The process an unfinished create started, if it got that far. */
+  readInitOfCreate(id: string): InitOfCreate | undefined {
+    return this.readJson(id, INIT_FILE) as InitOfCreate | undefined;
   }
 
   writeHostMountsOfCreate(id: string, before: HostMountsOfCreate): void {

@@ -54,8 +54,13 @@ export function liveStatus(store: StateStore, record: ContainerRecord): LiveStat
 }
 
 function initAlive(record: ContainerRecord): boolean {
-  if (record.pid <= 0) return false;
-  const stat = readProcessStat(record.pid);
-  if (stat === undefined || stat.startTime !== record.pidStartTime) return false;
+  return processAlive(record.pid, record.pidStartTime);
+}
+
+/** Whether `pid` is still the process that started at `startTime`, and not a zombie. */
+export function processAlive(pid: number, startTime: number): boolean {
+  if (pid <= 0) return false;
+  const stat = readProcessStat(pid);
+  if (stat === undefined || stat.startTime !== startTime) return false;
   return stat.state !== 'Z' && stat.state !== 'X' && stat.state !== 'x';
 }

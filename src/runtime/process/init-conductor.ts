@@ -24,6 +24,8 @@ import { crashPoint } from '../crash-point.js';
 import { runHooks } from '../hooks.js';
 import { logger } from '../log.js';
 import type { CreateOptions } from '../options.js';
+import type { InitOfCreate } from '../container/state-store.js';
+import { processStartTime } from '../container/status.js';
 import { checkReady, setLimits, walkCheckpoints } from './checkpoint-walk.js';
 import { alteredSignals, lastCapability } from './host-facts.js';
 import { assertOpen } from './preserved-fds.js';
@@ -51,6 +53,8 @@ export interface LaunchContext {
   readonly stateFor: (pid: number) => State;
   /** Called as soon as each undo action exists, so a failure can roll back. */
   readonly onUndo: (undo: () => void | Promise<void>) => void;
+  /** Called with the init as soon as it exists: a create killed before its state.json leaves it recorded for delete. */
+  readonly onSpawned: (init: InitOfCreate) => void;
   /** Called just before the cgroups are made, and once they are: a create killed before its state.json leaves them recorded for delete. */
   readonly onCgroup: (placement: CgroupPlacement) => void;
   /** A container without a mount namespace: called before clone with the host's mounts, likewise for a delete after a killed create. */
@@ -78,6 +82,16 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     throw new Error('process.terminal: a detached container needs --console-socket to hand its terminal to (or set "terminal": false)');
   }
   const privileged = process.geteuid?.() === 0;
+  // Node enters the container's namespaces to run these hooks, and setns(2)
+  // wants CAP_SYS_ADMIN in the caller's own user namespace; an unprivileged
+  // caller would need a process inside the container's user namespace to run
+  // them, as exec has (startContainer hooks use it).
+  if (!privileged && (spec.hooks?.createContainer ?? []).length > 0) {
+    throw new Error(
+      'hooks.createContainer: an unprivileged tsrun cannot run hooks in the container\'s namespaces yet (setns(2) needs CAP_SYS_ADMIN); ' +
+        'run tsrun as root, or use a startContainer hook, which runs inside the container',
+    );
+  }
   const hostNamespace = inInitialUserNamespace();
   // Root of another user namespace (rootless podman) owns no host cgroup: rootless there too.
   const hostRoot = privileged && hostNamespace;
@@ -163,6 +177,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
 
     walkCheckpoints(puppet, plan.checkpoints, {
       spawned() {
+        ctx.onSpawned({ pid, pidStartTime: processStartTime(pid) });
         if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, privileged);
         writeTimeOffsets(hostKernel, pid, spec);
         // Recorded before they exist, so that no instant of a SIGKILL leaves

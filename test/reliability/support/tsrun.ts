@@ -17,7 +17,7 @@ export interface Outcome {
 let serial = 0;
 
 /**
- * bin/tsrun with --root, asynchronously, so that races and parallel
+ * bin/tsrun with --root (as `uid` if given), asynchronously, so that races and parallel
  * lifecycles are real. Output goes to files, not pipes: a created
  * container keeps tsrun's stdout and stderr as its own. The promise
  * settles when tsrun exits, not when its output is closed.
@@ -26,7 +26,7 @@ export function tsrun(
   root: string,
   scratch: string,
   args: readonly string[],
-  options: { timeoutMs?: number; onSpawn?: (pid: number) => void; env?: Readonly<Record<string, string>> } = {},
+  options: { timeoutMs?: number; onSpawn?: (pid: number) => void; env?: Readonly<Record<string, string>>; uid?: number } = {},
 ): Promise<Outcome> {
   const n = serial++;
   const out = join(scratch, `out-${process.pid}-${n}`);
@@ -36,7 +36,12 @@ export function tsrun(
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
-    const child = spawn(tsrunBin, ['--root', root, ...args], { stdio: ['ignore', outFd, errFd], env });
+    // setpriv execs tsrun, which execs Node: the pid is tsrun's either way.
+    const command =
+      options.uid === undefined
+        ? [tsrunBin, '--root', root, ...args]
+        : ['setpriv', '--reuid', String(options.uid), '--regid', String(options.uid), '--clear-groups', tsrunBin, '--root', root, ...args];
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', outFd, errFd], env });
     let hung = false;
     const timer = setTimeout(() => {
       hung = true;
