@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,8 +93,7 @@ const CALLERS: readonly Caller[] = [
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 describe.skipIf(skip !== undefined).each(CALLERS)('crash points, $name', ({ name, uid, cases }) => {
-  const w: Workspace = workspace(parent, uid === undefined ? 'root' : `uid-${uid}`);
-  if (uid !== undefined) spawnSync('chown', ['-R', `${uid}:${uid}`, w.dir]);
+  const w: Workspace = workspace(parent, uid === undefined ? 'root' : `uid-${uid}`, uid);
   afterAll(() => w.cleanup());
   const as = (args: string[], options: Parameters<typeof tsrun>[3] = {}) => tsrun(w.root, w.scratch, args, { ...options, ...(uid === undefined ? {} : { uid }) });
   // Armed only for the command under test (the setup and the delete --force
@@ -118,15 +116,8 @@ describe.skipIf(skip !== undefined).each(CALLERS)('crash points, $name', ({ name
       delete config.linux.maskedPaths;
       delete config.linux.readonlyPaths;
     }
-    if (uid !== undefined) {
-      // As `spec --rootless` makes it: no cgroup limits (a rootless container on a v1 host has no cgroup).
-      config.linux.namespaces.push({ type: 'user' });
-      config.linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
-      config.linux.gidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
-      delete config.linux.resources;
-    }
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-    if (uid !== undefined) spawnSync('chown', ['-R', `${uid}:${uid}`, bundle]);
+    w.own(bundle);
     return bundle;
   }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { skipReason } from '../integration/support/harness.js';
+import { NOBODY, skipReason } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
 import { scratchParent, sleepingBundle, workspace, type Workspace } from './support/sandbox.js';
 import { cgroupDirs, hasStackTrace, leftovers, tsrun, type Outcome } from './support/tsrun.js';
@@ -15,14 +15,18 @@ const parent = scratchParent('tsrun-races-');
 const skip = skipReason();
 if (skip !== undefined) console.warn(`skipping the races tests: ${skip}`);
 
-describe.skipIf(skip !== undefined)('races', () => {
-  const w: Workspace = workspace(parent, 'w');
-  afterAll(() => {
-    w.cleanup();
-    rmSync(parent, { recursive: true, force: true });
-  });
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+// As root, and as an unprivileged caller (nobody) with rootless containers.
+const CALLERS: ReadonlyArray<{ name: string; uid?: number }> = [{ name: 'root' }, { name: 'rootless', uid: NOBODY }];
+
+describe.skipIf(skip !== undefined).each(CALLERS)('races, $name', ({ name, uid }) => {
+  const w: Workspace = workspace(parent, name, uid);
+  afterAll(() => w.cleanup());
   const bundle = sleepingBundle(w);
-  const run = (args: readonly string[]) => tsrun(w.root, w.scratch, args);
+  const as = uid === undefined ? {} : { uid };
+  const run = (args: readonly string[]) => tsrun(w.root, w.scratch, args, as);
+  const counted = (test: string) => (uid === undefined ? test : `${test}, rootless`);
   const failures: string[] = [];
   let cases = 0;
   let leftoverCount = 0;
@@ -118,7 +122,7 @@ describe.skipIf(skip !== undefined)('races', () => {
         return status === undefined ? undefined : `list still shows it ${status}`;
       });
     }
-    recordCounts({ test: 'races on one id', cases, failures: failures.length, leftovers: leftoverCount, note: `two creates, create vs delete, two deletes, kill vs delete, start vs delete, ${REPEAT} rounds each, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s` });
+    recordCounts({ test: counted('races on one id'), cases, failures: failures.length, leftovers: leftoverCount, note: `two creates, create vs delete, two deletes, kill vs delete, start vs delete, ${REPEAT} rounds each, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s` });
     expect(failures.slice(0, 20)).toEqual([]);
     expect(leftoverCount).toBe(0);
   }, 600_000);
@@ -138,7 +142,7 @@ describe.skipIf(skip !== undefined)('races', () => {
             [['delete', '--force', id], ok],
           ];
           for (const [args, good] of steps) {
-            const r = await tsrun(w.root, w.scratch, args, { timeoutMs: 60_000 });
+            const r = await tsrun(w.root, w.scratch, args, { timeoutMs: 60_000, ...as });
             if (!good(r) || hasStackTrace(r.stderr)) return [`${id}: ${args[0]}: exit ${r.status}${r.hung ? ' (hung)' : ''}: ${r.stderr.trim().slice(0, 200)} ${r.stdout.slice(0, 100)}`];
           }
           return [];
@@ -146,7 +150,7 @@ describe.skipIf(skip !== undefined)('races', () => {
       )
     ).flat();
     const left = leftovers({ root: w.root, sandbox: w.dir, cgroups });
-    recordCounts({ test: 'parallel lifecycles', cases: PARALLEL, failures: problems.length, leftovers: left.length, note: `${PARALLEL} at once, distinct ids, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s` });
+    recordCounts({ test: counted('parallel lifecycles'), cases: PARALLEL, failures: problems.length, leftovers: left.length, note: `${PARALLEL} at once, distinct ids, through bin/tsrun; ${((Date.now() - started) / 1000).toFixed(1)} s` });
     expect(problems).toEqual([]);
     expect(left).toEqual([]);
   }, 300_000);

@@ -11,7 +11,12 @@ export interface Workspace {
   readonly root: string;
   readonly rootfs: string;
   readonly scratch: string;
+  /** The unprivileged user everything here belongs to, and tsrun runs as; undefined: root. */
+  readonly uid?: number;
+  /** The example config on this rootfs; for `uid`, rootless: a user namespace mapped onto it, no cgroup limits. */
   config(): ConfigObject;
+  /** Makes what root wrote here `uid`'s (nothing for root). */
+  own(path: string): void;
   cleanup(): void;
 }
 
@@ -21,7 +26,7 @@ export interface Workspace {
  * and one to itself's directory (self-link -> .). Beside it, a rootfs path
  * that is itself a loop (loop-root-a <-> loop-root-b).
  */
-export function workspace(parent: string, name: string): Workspace {
+export function workspace(parent: string, name: string, uid?: number): Workspace {
   const dir = join(parent, name);
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
@@ -36,16 +41,29 @@ export function workspace(parent: string, name: string): Workspace {
   const root = join(dir, 'state');
   const scratch = join(dir, 'scratch');
   mkdirSync(scratch);
+  const own = (path: string) => {
+    if (uid !== undefined) spawnSync('chown', ['-R', '-h', `${uid}:${uid}`, path]);
+  };
+  own(dir);
   return {
     dir,
     root,
     rootfs,
     scratch,
+    ...(uid === undefined ? {} : { uid }),
     config() {
       const config = baseConfig();
       config.root.path = rootfs;
+      if (uid !== undefined) {
+        // As `spec --rootless` makes it; a rootless container on a cgroup v1 host has no cgroup.
+        config.linux.namespaces.push({ type: 'user' });
+        config.linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+        config.linux.gidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+        delete config.linux.resources;
+      }
       return config;
     },
+    own,
     cleanup() {
       for (const id of existsSync(root) ? readdirSync(root) : []) spawnSync(tsrunBin, ['--root', root, 'delete', '--force', id]);
       rmSync(dir, { recursive: true, force: true });
@@ -60,6 +78,7 @@ export function sleepingBundle(w: Workspace): string {
   const config = w.config();
   config.process.args = ['sleep', '1000'];
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  w.own(bundle);
   return bundle;
 }
 
