@@ -39,6 +39,13 @@ async function runFast({ global, call }: FastCommand): Promise<void> {
       return (await import('../runtime/commands/kill.js')).kill(global, call.id, call.signal, false);
     case 'delete':
       return (await import('../runtime/commands/delete.js')).deleteContainer(global, call.id, call.force);
+    case 'create':
+      return (await import('../runtime/commands/create.js')).create(global, call.options);
+    case 'run':
+      process.exitCode = await (await import('../runtime/commands/run.js')).run(global, call.options);
+      return;
+    case 'exec':
+      process.exitCode = await (await import('../runtime/commands/exec.js')).exec(global, call.options);
   }
 }
 
