@@ -111,7 +111,7 @@ describe('renderReport', () => {
 
   it('says which guest the run is inside, where the programs of that boot are judged', () => {
     const report = renderReport(input({ expectations: withGuest, guest: 'cgroup-v1' }));
-    expect(report).toContain('| Where | in .ci/cgroup2-vm (the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy of its kernel, Ubuntu 22.04\'s 5.15, under qemu) |');
+    expect(report).toContain('| Where | in .ci/cgroup2-vm (the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy its kernel has, under qemu) |');
     expect(report).toContain('This run is inside that guest, so they are judged here like the pass programs.\n\n- `linux_cgroups_hugetlb`');
     expect(report).toContain('judged in spec-tests/RESULTS-guest.md');
     expect(report).not.toContain('RESULTS-guest-cgroup-v1.md');

@@ -10,10 +10,11 @@
  * written only when --results names it.
  *
  * --guest says the run is inside .ci/cgroup2-vm (spec-tests/guest/run.sh): the programs marked
- * "guest" for the boot it finds mounted (pure cgroup v2, or v1 hierarchies with TSRUN_VM_CGROUP=v1),
- * which cannot pass on this machine kind, are then judged like "pass"; elsewhere they run for
- * information only. Without --only it selects just those programs and writes
- * spec-tests/RESULTS-guest.md (RESULTS-guest-cgroup-v1.md in the v1 boot) instead.
+ * "guest" for the boot it finds (pure cgroup v2; v1 hierarchies with TSRUN_VM_CGROUP=v1; those
+ * on Ubuntu's 5.15 with TSRUN_VM_KERNEL=ubuntu-5.15 too), which cannot pass on this machine kind,
+ * are then judged like "pass"; elsewhere they run for information only. Without --only it selects
+ * just those programs and writes spec-tests/RESULTS-guest.md (RESULTS-guest-<boot>.md in a v1
+ * boot) instead.
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

@@ -15,8 +15,7 @@
 #                     "security=selinux selinux=1 enforcing=0" (SELinux, not AppArmor)
 #   TSRUN_VM_CGROUP  v1: cgroup v1 hierarchies (every controller, name=systemd,
 #                     an empty cgroup2 at unified) instead of pure cgroup v2
-#   TSRUN_VM_KERNEL   debian or ubuntu-5.15 (prepare.sh); default debian for
-#                     the v2 boot, ubuntu-5.15 for the v1 boot
+#   TSRUN_VM_KERNEL   debian (default) or ubuntu-5.15 (prepare.sh)
 #   TSRUN_VM_ENV      space-separated NAME=value or NAME (copied from ours)
 #                     to export in the guest; PATH is always copied, HOME=/root
 #   TSRUN_VM_RW       colon-separated host directories mounted writable at the
@@ -213,12 +212,7 @@ main() {
   [[ ${TSRUN_VM_CGROUP:-v2} =~ ^v[12]$ ]] || die "TSRUN_VM_CGROUP: v1 or v2"
   [[ ${TSRUN_VM_APPEND:-} =~ ^[A-Za-z0-9_.=\ -]*$ ]] || die "TSRUN_VM_APPEND: only letters, digits, _ . = - and spaces"
 
-  # A legacy host runs an older kernel: the v1 boot's default is Ubuntu
-  # 22.04's 5.15, whose v1 memory controller still applies kmem limits.
-  if [[ -z ${TSRUN_VM_KERNEL:-} ]]; then
-    if [[ ${TSRUN_VM_CGROUP:-v2} == v1 ]]; then TSRUN_VM_KERNEL=ubuntu-5.15; else TSRUN_VM_KERNEL=debian; fi
-  fi
-  export TSRUN_VM_KERNEL
+  export TSRUN_VM_KERNEL=${TSRUN_VM_KERNEL:-debian}
 
   local prepared kernel initrd moddir
   prepared=$(bash "$HERE/prepare.sh") || die "preparing the guest failed"

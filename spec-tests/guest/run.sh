@@ -8,7 +8,8 @@
 #
 # $scratch is the suite's scratch directory (built on the host first, by the
 # host run); it must be shared at its own path. Writes spec-tests/RESULTS-guest.md,
-# or with TSRUN_VM_CGROUP=v1 (the boot with v1 hierarchies) RESULTS-guest-cgroup-v1.md.
+# or with TSRUN_VM_CGROUP=v1 (the boot with v1 hierarchies) RESULTS-guest-cgroup-v1.md,
+# RESULTS-guest-cgroup-v1-kmem.md with TSRUN_VM_KERNEL=ubuntu-5.15 too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

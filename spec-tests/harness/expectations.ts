@@ -14,7 +14,8 @@ import { DEFECT_KEYS, parseDefect, type AssertionDefect, type SuiteDefect } from
  * - pending: not expected to pass yet, tracked by an issue;
  * - guest: cannot pass on this machine kind whatever the runtime (`reason` says what the host
  *   lacks), but must pass like `pass` in a guest of .ci/cgroup2-vm (run-suite.js --guest): the
- *   pure cgroup v2 boot, or with `"boot": "cgroup-v1"` the boot that mounts every v1 hierarchy;
+ *   pure cgroup v2 boot, with `"boot": "cgroup-v1"` the boot that mounts every v1 hierarchy, or
+ *   with `"boot": "cgroup-v1-kmem"` the same on a kernel that still applies kmem limits (5.15);
  * - suite-defect: the suite is wrong, so no runtime passes the program on any host
  *   (suite-defect.ts says what an entry must prove); it must fail exactly as `failure` says.
  * A pass or guest entry may list `suiteDefects`: numbered assertions that no runtime passes,
@@ -34,7 +35,7 @@ export type Expectation =
   | ({ readonly status: 'suite-defect'; readonly failure: string } & SuiteDefect);
 
 /** The guest boots of .ci/cgroup2-vm (TSRUN_VM_CGROUP=v2 or v1): how its cgroups are mounted. */
-export const GUEST_BOOTS = ['cgroup-v2', 'cgroup-v1'] as const;
+export const GUEST_BOOTS = ['cgroup-v2', 'cgroup-v1', 'cgroup-v1-kmem'] as const;
 export type GuestBoot = (typeof GUEST_BOOTS)[number];
 
 export interface Expectations {

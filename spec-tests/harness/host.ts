@@ -34,16 +34,18 @@ async function cgroupLayout(): Promise<string> {
 }
 
 /**
- * Which boot of .ci/cgroup2-vm this guest is, read from what is mounted rather than told, so a
- * run cannot judge the programs of one boot in the other: cgroup2 at /sys/fs/cgroup is the pure
- * cgroup v2 boot, anything else the v1 one.
+ * Which boot of .ci/cgroup2-vm this guest is, read from what is mounted and what runs rather
+ * than told, so a run cannot judge the programs of one boot in another: cgroup2 at
+ * /sys/fs/cgroup is the pure cgroup v2 boot, anything else a v1 one, and a v1 one on a kernel
+ * before 6.1 (which still applies memory.kmem.limit_in_bytes) the kmem one.
  */
 export async function guestBoot(): Promise<GuestBoot> {
   try {
     await access('/sys/fs/cgroup/cgroup.controllers');
     return 'cgroup-v2';
   } catch {
-    return 'cgroup-v1';
+    const [major = 0, minor = 0] = release().split(/[.-]/).map(Number);
+    return major < 6 || (major === 6 && minor < 1) ? 'cgroup-v1-kmem' : 'cgroup-v1';
   }
 }
 

@@ -201,7 +201,8 @@ function suiteDefectParagraph(expectations: Expectations): string {
 /** What each guest boot mounts at /sys/fs/cgroup. */
 const BOOT_DESCRIPTION: Readonly<Record<GuestBoot, string>> = {
   'cgroup-v2': 'the pure cgroup v2 guest',
-  'cgroup-v1': 'the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy of its kernel, Ubuntu 22.04\'s 5.15',
+  'cgroup-v1': 'the cgroup v1 guest, TSRUN_VM_CGROUP=v1, with every v1 hierarchy its kernel has',
+  'cgroup-v1-kmem': 'the cgroup v1 guest on Ubuntu 22.04\'s 5.15, TSRUN_VM_CGROUP=v1 TSRUN_VM_KERNEL=ubuntu-5.15, whose memory controller applies kmem limits',
 };
 
 /** The results file a run writes by default: RESULTS.md on the host, one per guest boot. */

@@ -1,4 +1,4 @@
-import type { Expectation } from './expectations.js';
+import type { Expectation, GuestBoot } from './expectations.js';
 import type { ProgramRun } from './run.js';
 import { summarize } from './summary.js';
 import type { AssertionDefect } from './suite-defect.js';
@@ -107,13 +107,15 @@ export function resultTable(
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+const BOOT_LABEL: Readonly<Record<GuestBoot, string>> = { 'cgroup-v2': '', 'cgroup-v1': 'v1 ', 'cgroup-v1-kmem': 'v1 5.15 ' };
+
 export function expectationLabel(expectation: Expectation | undefined): string {
   if (expectation === undefined) return 'unlisted';
   switch (expectation.status) {
     case 'pass':
       return `pass (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'guest':
-      return `in ${expectation.boot === 'cgroup-v1' ? 'v1 ' : ''}guest (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
+      return `in ${BOOT_LABEL[expectation.boot]}guest (≥ ${expectation.minOk} ok${defectNote(expectation.suiteDefects)})`;
     case 'not-applicable':
       return 'n/a';
     case 'pending':
