@@ -128,9 +128,7 @@ lists_fingerprint() {
 }
 
 # Downloads the kernel .deb and unpacks it under $1/root. No dpkg database
-# entry, no files outside the cache. busybox depmod writes modules.dep there
-# (the .deb does not ship one; its postinst normally runs depmod) so that
-# modprobe works inside the guest.
+# entry, no files outside the cache.
 fetch_kernel() {
   local dir=$1 pkg=$2 version=$3 kver=$4 tmp deb
   tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
@@ -146,6 +144,14 @@ fetch_kernel() {
   dpkg-deb -x "$deb" "$tmp/root"
   rm -f "$deb"
   [[ -f $tmp/root/boot/vmlinuz-$kver ]] || fail "$pkg has no boot/vmlinuz-$kver"
+  install_unpacked "$tmp" "$dir" "$kver"
+}
+
+# Moves the kernel unpacked under $1/root to $2/root, once busybox depmod has
+# written modules.dep there (the .debs do not ship one; their postinst
+# normally runs depmod) so that modprobe works inside the guest.
+install_unpacked() {
+  local tmp=$1 dir=$2 kver=$3
   busybox depmod -b "$tmp/root" "$kver" ||
     log "warning: depmod failed; modprobe will not work in the guest"
   mkdir -p "$dir"
@@ -170,12 +176,7 @@ fetch_ubuntu_kernel() {
     rm -f "$deb"
   done
   [[ -f $tmp/root/boot/vmlinuz-$UBUNTU_KVER ]] || fail "the Ubuntu packages have no boot/vmlinuz-$UBUNTU_KVER"
-  busybox depmod -b "$tmp/root" "$UBUNTU_KVER" ||
-    log "warning: depmod failed; modprobe will not work in the guest"
-  mkdir -p "$dir"
-  rm -rf "$dir/root"
-  mv "$tmp/root" "$dir/root"
-  rmdir "$tmp"
+  install_unpacked "$tmp" "$dir" "$UBUNTU_KVER"
 }
 
 # bzImage -> the ELF vmlinux inside it, for a PVH boot: qemu then loads the
