@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the cgroup2 guest can boot: installs qemu, busybox-static,
-# xz-utils, apparmor and secilc when missing, fetches the Debian kernel into a cache (never onto
-# the host) and builds the initramfs. Idempotent and cheap once cached.
+# xz-utils, apparmor, secilc and curl when missing, fetches the kernel (Debian's, or the pinned
+# Ubuntu one) into a cache (never onto the host) and builds the initramfs. Idempotent and cheap once cached.
 #
 # Prints three lines on stdout for run.sh:
 #   kernel <path to the image qemu boots: vmlinux (PVH), else the vmlinuz>
@@ -59,10 +59,11 @@ apt_update_once() {
 # xz unpacks the kernel's vmlinux; apparmor brings apparmor_parser, with
 # which the guest's tests load profiles (the guest's kernel runs AppArmor;
 # on a host whose kernel does not, the package does nothing); secilc
-# compiles the test SELinux policy for a guest booted with SELinux.
+# compiles the test SELinux policy for a guest booted with SELinux; curl
+# fetches Ubuntu's kernel (TSRUN_VM_KERNEL=ubuntu-5.15).
 ensure_packages() {
   local missing=() pkg
-  for pkg in qemu-system-x86 busybox-static xz-utils apparmor secilc; do
+  for pkg in qemu-system-x86 busybox-static xz-utils apparmor secilc curl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   ((${#missing[@]} == 0)) && return 0

@@ -37,7 +37,8 @@ async function cgroupLayout(): Promise<string> {
  * Which boot of .ci/cgroup2-vm this guest is, read from what is mounted and what runs rather
  * than told, so a run cannot judge the programs of one boot in another: cgroup2 at
  * /sys/fs/cgroup is the pure cgroup v2 boot, anything else a v1 one, and a v1 one on a kernel
- * before 6.1 (which still applies memory.kmem.limit_in_bytes) the kmem one.
+ * before 6.1 (which still applies memory.kmem.limit_in_bytes) the kmem one. (The same release
+ * rule as tsrun's v1 driver, written again here: the harness imports none of the code it judges.)
  */
 export async function guestBoot(): Promise<GuestBoot> {
   try {

@@ -103,7 +103,7 @@ function readCall(words: readonly string[]): FastCall | undefined {
 }
 
 const CREATE_VALUES: Readonly<Record<string, string>> = { '--bundle': 'bundle', '-b': 'bundle', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--preserve-fds': 'preserve-fds' };
-const CREATE_SWITCHES: readonly string[] = ['--no-pivot', '--no-new-keyring'];
+const CREATE_SWITCHES: Readonly<Record<string, string>> = { '--no-pivot': 'no-pivot', '--no-new-keyring': 'no-new-keyring' };
 const RUN_SWITCHES: Readonly<Record<string, string>> = { '--detach': 'detach', '-d': 'detach', '--keep': 'keep' };
 
 const EXEC_VALUES: Readonly<Record<string, string>> = { '--process': 'process', '-p': 'process', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--preserve-fds': 'preserve-fds' };
@@ -154,8 +154,7 @@ function paths(values: ReadonlyMap<string, string>): { pidFile?: string; console
 
 /** As createOptions (src/cli/commands/create.ts) and the run command make them. */
 function readCreate(command: 'create' | 'run', words: readonly string[]): FastCall | undefined {
-  const switchFlags = { ...Object.fromEntries([...CREATE_SWITCHES].map((f) => [f, f.slice(2)])), ...(command === 'run' ? RUN_SWITCHES : {}) };
-  const flagged = readFlags(words, CREATE_VALUES, switchFlags);
+  const flagged = readFlags(words, CREATE_VALUES, command === 'run' ? { ...CREATE_SWITCHES, ...RUN_SWITCHES } : CREATE_SWITCHES);
   if (flagged === undefined) return undefined;
   const { id, values, switches, preserveFds } = flagged;
   const options: CreateOptions = {

@@ -8,7 +8,6 @@ import type { ContainerRecord } from '../container/container-record.js';
 import { lockContainer } from '../container/lock.js';
 import { ociState } from '../container/oci-state.js';
 import { ContainerNotFoundError, StateStore } from '../container/state-store.js';
-import { processStartTime } from '../container/status.js';
 import { crashPoint } from '../crash-point.js';
 import { HookError, runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
@@ -85,7 +84,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
       pid,
       bundle: o.bundle,
       ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
-      pidStartTime: processStartTime(pid),
+      pidStartTime: launched.pidStartTime,
       created: new Date().toISOString(),
       rootfs: launched.rootfs,
       ...(launched.cgroup === undefined ? {} : { cgroup: launched.cgroup }),

@@ -35,6 +35,8 @@ import { refuseUnsupported } from './unsupported.js';
 /** A container whose process waits for `start` (or has failed and been cleaned up). */
 export interface LaunchedContainer {
   readonly puppet: Puppet;
+  /** The init's start time (ContainerRecord.pidStartTime), read once it was spawned. */
+  readonly pidStartTime: number;
   /** Undefined for an unprivileged caller without a delegated cgroup. */
   readonly cgroup: CgroupPlacement | undefined;
   readonly rootfs: string;
@@ -172,12 +174,13 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     };
     ctx.onUndo(stop);
     const pid = puppet.pid;
+    const pidStartTime = processStartTime(pid);
     let cgroup: ContainerCgroup | undefined;
     let terminal: number | undefined;
 
     walkCheckpoints(puppet, plan.checkpoints, {
       spawned() {
-        ctx.onSpawned({ pid, pidStartTime: processStartTime(pid) });
+        ctx.onSpawned({ pid, pidStartTime });
         if (namespaces.newUser) writeIdMaps(hostKernel, pid, spec, privileged);
         writeTimeOffsets(hostKernel, pid, spec);
         // Recorded before they exist, so that no instant of a SIGKILL leaves
@@ -232,6 +235,7 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     const ownMounts = mountsBefore === undefined ? [] : newMountsUnder(rootfs, mountsBefore);
     return {
       puppet,
+      pidStartTime,
       cgroup: cgroup?.placement,
       rootfs,
       hostMounts: ownMounts,

@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import type { LinuxResources } from '../../../../config/types.js';
 import { emptyPlan, type CgroupWrite, type Planned } from '../../v2/resources/cgroup-write.js';
 import { planCpu as planV2Cpu } from '../../v2/resources/cpu.js';
@@ -8,7 +9,6 @@ import { planMemory as planV2Memory } from '../../v2/resources/memory.js';
 import { planPids } from '../../v2/resources/pids.js';
 import { planRdma } from '../../v2/resources/rdma.js';
 import { planUnified } from '../../v2/resources/unified.js';
-import { release } from 'node:os';
 import type { HostKernel } from '../../../../../ffi/host-kernel.js';
 import { hierarchyOfController, UNIFIED } from '../paths.js';
 import { planBlkio } from './blkio.js';
