@@ -22,7 +22,9 @@ await build({
   // but falls back to `node` on PATH (engines: >= 20.19) where that is missing.
   // For today's sources node20 and node24 give byte-identical output.
   target: 'node20.19',
-  external: ['koffi'],
+  // @homebridge/dbus-native too: CommonJS with an optional require (abstract-socket)
+  // that is never installed, loaded by the systemd cgroup driver alone.
+  external: ['koffi', '@homebridge/dbus-native'],
   logLevel: 'warning',
   plugins: [asciiStringWidth()],
 });

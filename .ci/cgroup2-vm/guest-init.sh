@@ -136,4 +136,7 @@ ln -sf /proc/self/fd/1 "$NEW/dev/stdout"
 ln -sf /proc/self/fd/2 "$NEW/dev/stderr"
 
 [ -x "$NEW/bin/busybox" ] || die "the host has no /bin/busybox (busybox-static)"
-exec switch_root "$NEW" /bin/busybox sh -c "$(cat /stage2.sh)" tsrun-vm-stage2 "$VERBOSE"
+# Stage 2 runs from a copy in the new root: with tsrun_vm.init=systemd a
+# systemd unit runs it again there.
+cp /stage2.sh "$NEW/run/tsrun-vm-stage2.sh" || die "cannot copy stage 2 into the new root"
+exec switch_root "$NEW" /bin/busybox sh /run/tsrun-vm-stage2.sh boot "$VERBOSE"

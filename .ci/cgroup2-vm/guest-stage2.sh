@@ -1,11 +1,14 @@
 # Stage 2 of the guest: PID 1 in the new root after switch_root, run by the
-# host's /bin/busybox as `sh -c "<this text>"` (the initramfs is gone by now).
+# host's /bin/busybox from a copy in the new root's /run (the initramfs is
+# gone by now): `sh /run/tsrun-vm-stage2.sh boot|job [verbose]`.
 # Runs the job's command with its stdout and stderr on virtio ports, writes
 # its exit status to the job share, powers off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 JOB=/run/tsrun-vm
+SELF=/run/tsrun-vm-stage2.sh
 
-VERBOSE=$1
+MODE=$1
+VERBOSE=$2
 
 say() { echo "tsrun-vm: $*" >&2; }
 step() {
@@ -29,6 +32,39 @@ OUT=$(port tsrun.stdout) && ERR=$(port tsrun.stderr) || {
   OUT=/dev/console ERR=/dev/console
 }
 
+# The job: run the command with its stdout and stderr on the virtio ports,
+# write its status to the job share, power off. Called by this shell as PID 1,
+# or (tsrun_vm.init=systemd) by a systemd unit.
+run_job() {
+  # Keep the command script and the status file open, then take the job share
+  # out of sight: the command sees a plain /run.
+  exec 8<"$JOB/cmd.sh" 9>"$JOB/status"
+  busybox umount -l "$JOB" && busybox rmdir "$JOB"
+
+  step "command starts"
+  # env -i: the command gets only what cmd.sh exports. The subshell keeps the
+  # redirections away from this shell, which reports a killed job ("Killed")
+  # on its own stderr: the console, not the command's stderr.
+  (exec env -i /bin/bash /proc/self/fd/8 </dev/null >"$OUT" 2>"$ERR" 9>&-)
+  rc=$?
+  exec 8<&-
+  step "command exited"
+
+  # Nothing to drain: a blocking write to a virtio port returns once the host
+  # has taken the data.
+  echo "$rc" >&9
+  exec 9>&-
+  sync
+  say "exit status $rc"
+  busybox poweroff -f
+  sleep 5
+  echo o >/proc/sysrq-trigger
+}
+
+if [ "$MODE" = job ]; then
+  run_job
+fi
+
 busybox ip link set lo up 2>/dev/null
 # As systemd does at boot: securityfs is where AppArmor (enabled by default
 # in Debian's kernel) takes its policy and lists its profiles.
@@ -46,26 +82,36 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   done
 fi
 
-# Keep the command script and the status file open, then take the job share
-# out of sight: the command sees a plain /run.
-exec 8<"$JOB/cmd.sh" 9>"$JOB/status"
-busybox umount -l "$JOB" && busybox rmdir "$JOB"
+# TSRUN_VM_INIT=systemd on the host adds tsrun_vm.init=systemd: the host's
+# systemd becomes PID 1 and runs the job as a service (this script again, as
+# `job`), with nothing else started (the target pulls in only the job), so
+# that the command can talk to a real systemd (its D-Bus API on
+# /run/systemd/private).
+if [ "$MODE" = boot ] && busybox grep -q 'tsrun_vm.init=systemd' /proc/cmdline; then
+  [ -x /lib/systemd/systemd ] || { say "tsrun_vm.init=systemd: the host has no /lib/systemd/systemd"; busybox poweroff -f; }
+  units=/run/systemd/system
+  busybox mkdir -p "$units"
+  cat >"$units/tsrun-job.service" <<UNIT
+[Unit]
+Description=tsrun-vm job
+DefaultDependencies=no
 
-step "command starts"
-# env -i: the command gets only what cmd.sh exports. The subshell keeps the
-# redirections away from this shell, which reports a killed job ("Killed")
-# on its own stderr: the console, not the command's stderr.
-(exec env -i /bin/bash /proc/self/fd/8 </dev/null >"$OUT" 2>"$ERR" 9>&-)
-rc=$?
-exec 8<&-
-step "command exited"
+[Service]
+Type=oneshot
+ExecStart=/bin/busybox sh $SELF job $VERBOSE
+StandardInput=null
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+UNIT
+  cat >"$units/tsrun-job.target" <<UNIT
+[Unit]
+Description=tsrun-vm: the job alone
+Requires=tsrun-job.service
+AllowIsolate=yes
+UNIT
+  step "exec systemd"
+  exec /lib/systemd/systemd --system --unit=tsrun-job.target
+fi
 
-# Nothing to drain: a blocking write to a virtio port returns once the host
-# has taken the data.
-echo "$rc" >&9
-exec 9>&-
-sync
-say "exit status $rc"
-busybox poweroff -f
-sleep 5
-echo o >/proc/sysrq-trigger
+run_job

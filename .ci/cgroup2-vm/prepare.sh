@@ -60,10 +60,11 @@ apt_update_once() {
 # which the guest's tests load profiles (the guest's kernel runs AppArmor;
 # on a host whose kernel does not, the package does nothing); secilc
 # compiles the test SELinux policy for a guest booted with SELinux; curl
-# fetches Ubuntu's kernel (TSRUN_VM_KERNEL=ubuntu-5.15).
+# fetches Ubuntu's kernel (TSRUN_VM_KERNEL=ubuntu-5.15); systemd is the
+# guest's PID 1 with TSRUN_VM_INIT=systemd (on the host it need not run).
 ensure_packages() {
   local missing=() pkg
-  for pkg in qemu-system-x86 busybox-static xz-utils apparmor secilc curl; do
+  for pkg in qemu-system-x86 busybox-static xz-utils apparmor secilc curl systemd; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   ((${#missing[@]} == 0)) && return 0

@@ -16,6 +16,8 @@
 #   TSRUN_VM_CGROUP  v1: cgroup v1 hierarchies (every controller, name=systemd,
 #                     an empty cgroup2 at unified) instead of pure cgroup v2
 #   TSRUN_VM_KERNEL   debian (default) or ubuntu-5.15 (prepare.sh)
+#   TSRUN_VM_INIT     systemd: the host's systemd is PID 1 and runs the command
+#                     as a service (pure cgroup v2 only)
 #   TSRUN_VM_ENV      space-separated NAME=value or NAME (copied from ours)
 #                     to export in the guest; PATH is always copied, HOME=/root
 #   TSRUN_VM_RW       colon-separated host directories mounted writable at the
@@ -166,6 +168,7 @@ run_qemu() {
   local chr="security_model=none,multidevs=remap" append="console=ttyS0 quiet panic=-1"
   [[ $VERBOSE == 1 ]] && append+=" tsrun_vm.verbose"
   [[ ${TSRUN_VM_CGROUP:-v2} == v1 ]] && append+=" tsrun_vm.cgroup=v1"
+  [[ ${TSRUN_VM_INIT:-} == systemd ]] && append+=" tsrun_vm.init=systemd"
   [[ -n ${TSRUN_VM_APPEND:-} ]] && append+=" $TSRUN_VM_APPEND"
   # TCG, not KVM: guests hang under KVM on this host (FIELD-NOTES §6).
   # -cpu max: the newest x86 features TCG emulates (node's code uses them).
@@ -210,6 +213,8 @@ main() {
   [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "TSRUN_VM_TIMEOUT must be a number of seconds"
   # qemu would read a comma as an option separator; the kernel wants no quotes here.
   [[ ${TSRUN_VM_CGROUP:-v2} =~ ^v[12]$ ]] || die "TSRUN_VM_CGROUP: v1 or v2"
+  [[ ${TSRUN_VM_INIT:-} =~ ^(systemd)?$ ]] || die "TSRUN_VM_INIT: systemd or nothing"
+  [[ ${TSRUN_VM_INIT:-} != systemd || ${TSRUN_VM_CGROUP:-v2} == v2 ]] || die "TSRUN_VM_INIT=systemd needs TSRUN_VM_CGROUP=v2"
   [[ ${TSRUN_VM_APPEND:-} =~ ^[A-Za-z0-9_.=\ -]*$ ]] || die "TSRUN_VM_APPEND: only letters, digits, _ . = - and spaces"
 
   export TSRUN_VM_KERNEL=${TSRUN_VM_KERNEL:-debian}

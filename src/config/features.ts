@@ -135,8 +135,9 @@ export function features(): Features {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITIES],
-      // Resource limits are written to cgroup v2 files (src/linux/cgroups/resources/), rdma.max included.
-      cgroup: { v1: false, v2: true, systemd: false, systemdUser: false, rdma: true },
+      // Both cgroup versions have a driver (src/linux/cgroups/v1, v2); systemd makes the
+      // container's scope with --systemd-cgroup (root, cgroup v2: src/linux/cgroups/systemd).
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       // Compiled by libseccomp in the parent (src/linux/seccomp/compile-profile.ts).
       seccomp: {
         enabled: true,

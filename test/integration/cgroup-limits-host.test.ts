@@ -89,6 +89,21 @@ describe.skipIf(skip !== undefined)('cgroup v1 limits and commands on this host'
     expect(dirs.filter((d) => existsSync(d))).toEqual([]);
   });
 
+  it('--systemd-cgroup here (cgroup v1, no systemd) warns, and makes the cgroups itself at the paths systemd would give', () => {
+    const bundle = s.bundle('cgv1-sd', (c) => {
+      c.process.args = ['sleep', '1000'];
+      c.linux.cgroupsPath = 'system.slice:tsrun:cgv1-sd';
+    });
+    const r = s.tsrun(['--systemd-cgroup', 'run', '-d', '--bundle', bundle, 'cgv1-sd']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--systemd-cgroup: the systemd driver works on a cgroup v2 host only');
+    const pid = state('cgv1-sd').pid;
+    const memory = cgroupDir(pid, 'memory');
+    expect(memory.endsWith('/system.slice/tsrun-cgv1-sd.scope'), memory).toBe(true);
+    expect(s.tsrun(['delete', '--force', 'cgv1-sd']).status).toBe(0);
+    expect(existsSync(memory)).toBe(false);
+  });
+
   it('a "cgroup" mount shows the container its own cgroup in each hierarchy, with its limits, never the host\'s tree', () => {
     const pid = s.running('cgv1-view', (c) => {
       c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });

@@ -136,15 +136,15 @@ describe.skipIf(skip !== undefined)('the cgroup v1 driver on this host', () => {
     const memory = cgroup.placement.dirs[cgroupLayout().v1.find((h) => h.controllers.includes('memory'))?.name ?? ''];
     const limits = () => [read(memory, 'memory.limit_in_bytes'), read(memory, 'memory.memsw.limit_in_bytes')];
     const update = (m: NonNullable<LinuxResources['memory']>) => cgroup.update({ memory: m }, { memory: m });
-    update({ limit: 33554432, swap: 33554432 });
+    await update({ limit: 33554432, swap: 33554432 });
     expect(limits()).toEqual(['33554432', '33554432']);
-    update({ limit: 134217728, swap: 268435456 });
+    await update({ limit: 134217728, swap: 268435456 });
     expect(limits()).toEqual(['134217728', '268435456']);
-    update({ limit: -1 });
+    await update({ limit: -1 });
     expect(limits()).toEqual(['9223372036854771712', '9223372036854771712']);
-    expect(() => update({ limit: 4096, checkBeforeUpdate: true })).toThrow(/^linux\.resources\.memory\.limit: 4096 bytes is not above the container's current usage/);
+    await expect(update({ limit: 4096, checkBeforeUpdate: true })).rejects.toThrow(/^linux\.resources\.memory\.limit: 4096 bytes is not above the container's current usage/);
     // Without the check, the v1 kernel refuses it itself once it cannot reclaim enough.
-    expect(() => update({ limit: 4096 })).toThrow(/memory\.limit_in_bytes \(linux\.resources\.memory\.limit\): EBUSY .*: the container uses \d+ bytes/);
+    await expect(update({ limit: 4096 })).rejects.toThrow(/memory\.limit_in_bytes \(linux\.resources\.memory\.limit\): EBUSY .*: the container uses \d+ bytes/);
     await destroyed(cgroup);
   });
 

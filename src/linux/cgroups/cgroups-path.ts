@@ -37,8 +37,9 @@ export function refuseSharedCgroup(dir: string, root: string, ownDir: string, ro
 /**
  * The cgroupfs path systemd would give "slice:prefix:name": each dash in the
  * slice name nests a parent slice (a-b.slice lives in a.slice), and the
- * unit is "<prefix>-<name>.scope". tsrun writes the path directly; it does
- * not ask systemd over D-Bus (see docs/cgroups.md).
+ * unit is "<prefix>-<name>.scope". Where systemd runs, its driver has
+ * systemd make that scope (systemd/scope.ts); elsewhere tsrun makes the
+ * directory itself.
  */
 export function systemdPath(cgroupsPath: string, id: string): string {
   const [slice = '', prefix = '', name = ''] = cgroupsPath.split(':');

@@ -5,6 +5,7 @@ import type { CgroupStats } from './cgroup-stats.js';
 import { cgroupLayout, type CgroupLayout } from './layout.js';
 import { v1Driver } from './v1/driver.js';
 import { v2Driver } from './v2/driver.js';
+import { systemdUnavailable } from './systemd/bus.js';
 
 /**
  * Where a container's cgroups are, as state.json keeps them: enough for
@@ -21,6 +22,8 @@ export interface CgroupPlacement {
   readonly dirs: Readonly<Record<string, string>>;
   /** Parent directories that create made, deepest first: destroy removes them when empty. */
   readonly createdParents: readonly string[];
+  /** The systemd driver: the transient scope unit systemd made the cgroup as ("tsrun-web.scope"). */
+  readonly systemdScope?: string;
 }
 
 /** What a container asks of its cgroups at create. */
@@ -31,6 +34,12 @@ export interface CgroupRequest {
   readonly resources: LinuxResources | undefined;
   /** --systemd-cgroup: cgroupsPath is slice:prefix:name. */
   readonly systemd: boolean;
+  /**
+   * The systemd driver (set by planCgroup where systemd runs): systemd
+   * makes the cgroup, a transient scope with the process in it, at
+   * `prepare`; create then checks that it is there instead of making it.
+   */
+  readonly bySystemd?: boolean;
 }
 
 /**
@@ -46,6 +55,11 @@ export interface PlannedCgroup {
   readonly ignored: readonly string[];
   /** The config fields only a cgroup can honour (limits that are not kernel defaults, device rules). */
   readonly requested: readonly string[];
+  /**
+   * What must happen before create, and may wait: with the systemd driver,
+   * systemd starts the scope with `pid` in it. The process waits meanwhile.
+   */
+  prepare(pid: number): Promise<void>;
   /**
    * Create the cgroups and move `pid` into each. Called while the process
    * waits at its first checkpoint. On failure, removes what it made.
@@ -70,7 +84,7 @@ export interface ContainerCgroup {
    * excepted); `changed` is the part the caller changed, checked against
    * the current usage where the spec asks. Returns fields left aside.
    */
-  update(resources: LinuxResources, changed: LinuxResources): readonly string[];
+  update(resources: LinuxResources, changed: LinuxResources): Promise<readonly string[]>;
   /** Freeze (pause) or thaw (resume) every process, and wait until the kernel says it is done. */
   setFrozen(frozen: boolean): Promise<void>;
   isFrozen(): boolean;
@@ -117,12 +131,18 @@ export function planCgroup(
   privileged: boolean,
   layout: CgroupLayout = cgroupLayout(),
 ): Omit<PlannedCgroup, 'create'> & { create(pid: number): ContainerCgroup | undefined } {
-  const planned = driverFor(layout).plan(kernel, request, layout);
+  const withoutSystemd = request.systemd ? whyNotSystemd(layout, privileged) : undefined;
+  const bySystemd = request.systemd && withoutSystemd === undefined;
+  const planned = driverFor(layout).plan(kernel, { ...request, bySystemd }, layout);
   return {
     version: planned.version,
     dirs: planned.dirs,
-    ignored: planned.ignored,
+    ignored:
+      withoutSystemd === undefined
+        ? planned.ignored
+        : [`--systemd-cgroup: ${withoutSystemd}; tsrun makes the cgroup itself, at the path systemd would give it`, ...planned.ignored],
     requested: planned.requested,
+    prepare: (pid) => planned.prepare(pid),
     applyLimits: () => planned.applyLimits(),
     create(pid) {
       try {
@@ -143,6 +163,17 @@ export function planCgroup(
 }
 
 export const DEVICES_FIELD = 'linux.resources.devices';
+
+/**
+ * Why the systemd driver cannot be used here, or undefined where it can:
+ * systemd must run this host's cgroup v2 tree, and the caller must be root
+ * (systemd's user instance, for rootless callers, is not driven yet).
+ */
+function whyNotSystemd(layout: CgroupLayout, privileged: boolean): string | undefined {
+  if (layout.kind !== 'unified') return 'the systemd driver works on a cgroup v2 host only, and this one has cgroup v1 hierarchies';
+  if (!privileged) return "an unprivileged caller would need systemd's user instance, which tsrun does not drive";
+  return systemdUnavailable();
+}
 
 /** The cgroups a container was given at create, for any later command. */
 export function openCgroup(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {

@@ -66,7 +66,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions, foregr
   try {
     crashPoint('create:reserved');
     store.writeConfig(o.id, spec);
-    const launched = launch(o, {
+    const launched = await launch(o, {
       spec,
       fifoPath: store.fifoPath(o.id),
       systemdCgroup: g.systemdCgroup,

@@ -14,7 +14,7 @@ import { mergeResources } from './merge-resources.js';
  * then stored, so the next update starts from it.
  */
 export async function update(g: GlobalOptions, id: string, changes: LinuxResources): Promise<void> {
-  await Container.locked(g.root, id, (container) => {
+  await Container.locked(g.root, id, async (container) => {
     container.allow('update');
     const cgroup = container.requireCgroup('updated');
     if (changes.devices !== undefined) {
@@ -24,7 +24,7 @@ export async function update(g: GlobalOptions, id: string, changes: LinuxResourc
     checkShape(config, changes);
     const merged = mergeResources(config.linux?.resources ?? {}, changes);
     checkShape(config, merged);
-    for (const note of cgroup.update(merged, changes)) logger.warn(note);
+    for (const note of await cgroup.update(merged, changes)) logger.warn(note);
     container.store.writeConfig(id, withResources(config, merged));
   });
 }

@@ -70,7 +70,7 @@ export interface LaunchContext {
  * checkpoints, doing from outside everything that can be done from outside
  * and checking what the kernel shows before letting it go on.
  */
-export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer {
+export async function launch(o: CreateOptions, ctx: LaunchContext): Promise<LaunchedContainer> {
   const { spec } = ctx;
   const proc = spec.process;
   if (proc === undefined) throw new Error('config.json: /process is missing; create needs one, since start must run it (docs/process.md)');
@@ -175,6 +175,10 @@ export function launch(o: CreateOptions, ctx: LaunchContext): LaunchedContainer 
     ctx.onUndo(stop);
     const pid = puppet.pid;
     const pidStartTime = processStartTime(pid);
+    // The systemd driver: systemd starts the scope with the process in it,
+    // while the process waits (and dies with tsrun, so that a scope left
+    // empty is one systemd lets go by itself).
+    await cgroups.prepare(pid);
     let cgroup: ContainerCgroup | undefined;
     let terminal: number | undefined;
 

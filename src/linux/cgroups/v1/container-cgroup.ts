@@ -39,7 +39,7 @@ export function openV1Cgroup(kernel: HostKernel, placement: CgroupPlacement): Co
     join(pid) {
       for (const dir of all) joinCgroup(kernel, dir, pid, "the container's cgroup");
     },
-    update(resources, changed) {
+    async update(resources, changed) {
       // Device rules stay as create wrote them (ContainerCgroup.update).
       const { devices: _kept, ...limits } = resources;
       const unifiedRoot = dirs[UNIFIED] === undefined ? undefined : cgroupLayout().unified?.mountPoint;

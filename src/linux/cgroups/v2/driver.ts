@@ -6,7 +6,9 @@ import { hugePageSizes } from '../cgroup-stats.js';
 import { isMissingFile } from '../missing-file.js';
 import { makeCgroupDir, removeEmpty, removeTree, signalTree, treePids } from '../cgroup-tree.js';
 import { DEVICES_FIELD, type CgroupDriver, type CgroupPlacement, type ContainerCgroup } from '../manager.js';
-import { applyResources, cgroupDirectory, checkResources } from './cgroup2.js';
+import { processCgroups } from '../layout.js';
+import { scopeOf, setScopeLimits, startScope, stopScope } from '../systemd/scope.js';
+import { applyResources, cgroup2Mount, cgroupDirectory, checkResources } from './cgroup2.js';
 import { applyDeviceRules } from './device-cgroup.js';
 import { isPlacementFrozen } from '../frozen.js';
 import { setFrozen } from './freezer.js';
@@ -25,13 +27,16 @@ export const v2Driver: CgroupDriver = {
     const dir = cgroupDirectory(request.cgroupsPath, request.id, request.systemd);
     const resources = checkResources(kernel, request.resources);
     const devices = request.resources?.devices ?? [];
+    const scope = request.bySystemd === true ? scopeOf(dir).unit : undefined;
     let created: string[] = [];
     return {
       version: 2,
       dirs: { '': dir },
       ignored: resources.ignored,
       requested: [...(devices.length > 0 ? [DEVICES_FIELD] : []), ...requestedFields(resources.writes)],
+      prepare: (pid) => (scope === undefined ? Promise.resolve() : startScope(request.id, pid, dir, resources.writes)),
       create(pid) {
+        if (scope !== undefined) return adoptScope(kernel, pid, dir, scope);
         created = makeCgroupDir(kernel, dir);
         try {
           kernel.writeFile(join(dir, 'cgroup.procs'), String(pid), 'linux.cgroupsPath');
@@ -50,6 +55,19 @@ export const v2Driver: CgroupDriver = {
   open,
 };
 
+/**
+ * The systemd driver's scope, made by systemd with the process in it: the
+ * kernel must show the process there. systemd removes the scope's
+ * directory itself, so none is recorded as made by tsrun.
+ */
+function adoptScope(kernel: HostKernel, pid: number, dir: string, unit: string): ContainerCgroup {
+  const shown = processCgroups(pid).get('');
+  if (shown === undefined || join(cgroup2Mount(), shown) !== dir) {
+    throw new Error(`systemd started the scope ${unit}, but /proc/${pid}/cgroup shows the process in ${shown ?? 'no cgroup2 cgroup'}, not ${dir}`);
+  }
+  return open(kernel, { version: 2, dirs: { '': dir }, createdParents: [], systemdScope: unit });
+}
+
 function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
   const dir = placement.dirs[''];
   if (dir === undefined) throw new Error(`a cgroup v2 placement without a cgroup2 directory: ${JSON.stringify(placement)}`);
@@ -58,7 +76,7 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
     join(pid) {
       kernel.writeFile(join(dir, 'cgroup.procs'), String(pid), "the container's cgroup");
     },
-    update(resources, changed) {
+    async update(resources, changed) {
       // Device rules stay as create attached them: they are a BPF program, not files.
       const { devices: _kept, ...limits } = resources;
       const plan = checkResources(kernel, limits);
@@ -66,6 +84,8 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
       const checkBeforeUpdate = resources.memory?.checkBeforeUpdate;
       checkMemoryAboveUsage(kernel, dir, { ...changed.memory, ...(checkBeforeUpdate === undefined ? {} : { checkBeforeUpdate }) });
       applyResources(kernel, dir, plan.writes);
+      // systemd writes a unit's limits again on daemon-reload: it must know the new ones.
+      if (placement.systemdScope !== undefined) await setScopeLimits(placement.systemdScope, plan.writes);
       return plan.ignored;
     },
     setFrozen: (frozen) => setFrozen(kernel, dir, frozen),
@@ -91,6 +111,13 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
       const left = await removeTree(kernel, dir, () => killTree(kernel, dir, warnings));
       if (left !== undefined) warnings.push(left);
       removeEmpty(kernel, placement.createdParents);
+      if (placement.systemdScope !== undefined) {
+        try {
+          await stopScope(placement.systemdScope);
+        } catch (error) {
+          warnings.push(`${(error as Error).message}; stop it with: systemctl stop ${placement.systemdScope}`);
+        }
+      }
       return warnings;
     },
   };

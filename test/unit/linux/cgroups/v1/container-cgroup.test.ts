@@ -42,31 +42,31 @@ describe('a container\'s v1 cgroups', () => {
     );
   });
 
-  it('update writes the new limits, leaves the device rules alone and returns what it ignores', () => {
+  it('update writes the new limits, leaves the device rules alone and returns what it ignores', async () => {
     const { host, placement } = existing();
     const kernel = new FakeCgroupfs(host);
-    const ignored = v1Driver.open(kernel, placement).update({ devices: [{ allow: true, access: 'rwm' }], pids: { limit: 8 }, memory: { kernel: 5 } }, { pids: { limit: 8 } });
+    const ignored = await v1Driver.open(kernel, placement).update({ devices: [{ allow: true, access: 'rwm' }], pids: { limit: 8 }, memory: { kernel: 5 } }, { pids: { limit: 8 } });
     expect(kernel.callsTo('writeFile').map((c) => [c.path, c.data])).toEqual([[join(placement.dirs['pids'] as string, 'pids.max'), '8']]);
     expect(ignored).toEqual([expect.stringMatching(/^linux\.resources\.memory\.kernel: ignored/)]);
   });
 
-  it('update refuses a memory limit at or below the usage when checkBeforeUpdate asks, before any write', () => {
+  it('update refuses a memory limit at or below the usage when checkBeforeUpdate asks, before any write', async () => {
     const { host, placement } = existing();
     const memory = placement.dirs['memory'] as string;
     const kernel = new FakeCgroupfs(host, { [join(memory, 'memory.usage_in_bytes')]: '4000000\n' });
     const cgroup = v1Driver.open(kernel, placement);
-    expect(() => cgroup.update({ memory: { limit: 3000000, checkBeforeUpdate: true } }, { memory: { limit: 3000000 } })).toThrow(
+    await expect(cgroup.update({ memory: { limit: 3000000, checkBeforeUpdate: true } }, { memory: { limit: 3000000 } })).rejects.toThrow(
       "linux.resources.memory.limit: 3000000 bytes is not above the container's current usage (4000000 bytes in memory.usage_in_bytes), and memory.checkBeforeUpdate is set",
     );
     expect(kernel.callsTo('writeFile')).toEqual([]);
     // A limit kept from before is not checked again.
-    cgroup.update({ memory: { limit: 3000000, checkBeforeUpdate: true }, pids: { limit: 9 } }, { pids: { limit: 9 } });
+    await cgroup.update({ memory: { limit: 3000000, checkBeforeUpdate: true }, pids: { limit: 9 } }, { pids: { limit: 9 } });
     expect(kernel.callsTo('writeFile').map((c) => c.data)).toEqual(['3000000', '9']);
   });
 
-  it('update refuses what the host cannot honour, all at once', () => {
+  it('update refuses what the host cannot honour, all at once', async () => {
     const { host, placement } = existing();
-    expect(() => v1Driver.open(new FakeCgroupfs(host), placement).update({ network: { classID: 1 }, unified: { 'pids.max': '3' } }, {})).toThrow(
+    await expect(v1Driver.open(new FakeCgroupfs(host), placement).update({ network: { classID: 1 }, unified: { 'pids.max': '3' } }, {})).rejects.toThrow(
       /^linux\.resources\.network\.classID needs the cgroup v1 net_cls controller.*\nlinux\.resources\.unified\["pids\.max"\]: the pids controller is not in this hybrid host's cgroup2 tree/,
     );
   });
