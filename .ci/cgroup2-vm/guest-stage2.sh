@@ -84,9 +84,11 @@ fi
 
 # TSRUN_VM_INIT=systemd on the host adds tsrun_vm.init=systemd: the host's
 # systemd becomes PID 1 and runs the job as a service (this script again, as
-# `job`), with nothing else started (the target pulls in only the job), so
-# that the command can talk to a real systemd (its D-Bus API on
-# /run/systemd/private).
+# `job`), so that the command can talk to a real systemd (its D-Bus API on
+# /run/systemd/private, and on the system bus, as podman and dockerd do).
+# The target pulls in the job and dbus.socket alone; the job waits for the
+# socket, and so for sysinit.target, whose systemd-tmpfiles empties /tmp: a
+# bus started on demand later would empty it under the command's feet.
 if [ "$MODE" = boot ] && busybox grep -q 'tsrun_vm.init=systemd' /proc/cmdline; then
   [ -x /lib/systemd/systemd ] || { say "tsrun_vm.init=systemd: the host has no /lib/systemd/systemd"; busybox poweroff -f; }
   units=/run/systemd/system
@@ -95,6 +97,7 @@ if [ "$MODE" = boot ] && busybox grep -q 'tsrun_vm.init=systemd' /proc/cmdline; 
 [Unit]
 Description=tsrun-vm job
 DefaultDependencies=no
+After=dbus.socket
 
 [Service]
 Type=oneshot
@@ -106,8 +109,9 @@ TTYPath=/dev/console
 UNIT
   cat >"$units/tsrun-job.target" <<UNIT
 [Unit]
-Description=tsrun-vm: the job alone
+Description=tsrun-vm: the job, and the system bus engines talk to systemd on
 Requires=tsrun-job.service
+Wants=dbus.socket
 AllowIsolate=yes
 UNIT
   step "exec systemd"

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOTH, RUNTIMES, type Runtime } from '../integration/support/engines.js';
 import { cannotRunContainers, exampleRootfs } from '../integration/support/harness.js';
 import { skipUnlessRequired } from './skip-unless-required.js';
+import { scopeLifecycle, succeeded } from './support/engine-scopes.js';
 
 // podman with its systemd cgroup manager (the default on a systemd host),
 // which passes --systemd-cgroup and "machine.slice:libpod:<id>" to the
@@ -17,6 +18,8 @@ function whyNot(): string | undefined {
   if (reason !== undefined) return reason;
   if (readFileSync('/proc/1/comm', 'utf8').trim() !== 'systemd') return 'systemd is not PID 1: run this in .ci/cgroup2-vm with TSRUN_VM_INIT=systemd';
   if (spawnSync('podman', ['--version']).status !== 0) return 'podman is not installed (.ci/install-deps.sh installs it)';
+  // podman reaches systemd through the system bus (the boot's target starts its socket).
+  if (!existsSync('/run/dbus/system_bus_socket')) return 'no system bus at /run/dbus/system_bus_socket';
   return undefined;
 }
 
@@ -31,17 +34,7 @@ describe.skipIf(skip !== undefined)('podman with the systemd cgroup manager, tsr
     const storage = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'systemd'];
     return spawnSync('podman', [...storage, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 120_000 });
   }
-  /** The output of a podman command that must succeed without an error in its log lines. */
-  const ok = (r: SpawnSyncReturns<string>, what: string) => {
-    expect(r.status, `${what}: ${r.stderr}`).toBe(0);
-    expect(r.stderr, what).not.toMatch(/level=error/);
-    return r.stdout;
-  };
-  const show = (unit: string, property: string) => spawnSync('systemctl', ['show', unit, `--property=${property}`, '--value'], { encoding: 'utf8' }).stdout.trim();
-
   beforeAll(() => {
-    // podman reaches systemd through the system bus, which this boot starts only on demand.
-    expect(spawnSync('systemctl', ['start', 'dbus.socket']).status).toBe(0);
     dir = mkdtempSync(join(tmpdir(), 'tsrun-podman-sd-'));
     // As in test/integration/podman.test.ts: root here may not raise podman's default rlimits.
     writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
@@ -62,32 +55,13 @@ describe.skipIf(skip !== undefined)('podman with the systemd cgroup manager, tsr
   it('run --rm with --memory and --pids-limit: the same output, the limits in the container\'s cgroup', () => {
     const script = 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; echo done';
     const out = (runtime: Runtime) =>
-      ok(podman(['run', '--rm', '--network', 'none', '--runtime', RUNTIMES[runtime], '--memory', '64m', '--pids-limit', '30', IMAGE, 'sh', '-c', script]), runtime);
+      succeeded(podman(['run', '--rm', '--network', 'none', '--runtime', RUNTIMES[runtime], '--memory', '64m', '--pids-limit', '30', IMAGE, 'sh', '-c', script]), runtime);
     const runc = out('runc');
     expect(runc).toBe(`${64 * 2 ** 20}\n30\ndone\n`);
     expect(out('tsrun')).toBe(runc);
   });
 
   it('run -d, exec, pause, unpause, stop, rm: the container is a libpod scope of systemd while it runs, and no unit is left', () => {
-    for (const runtime of BOTH) {
-      const name = `sd-${runtime}`;
-      const id = ok(podman(['run', '-d', '--name', name, '--network', 'none', '--runtime', RUNTIMES[runtime], '--memory', '64m', IMAGE, 'sleep', '1000']), `${runtime} run -d`).trim();
-      const unit = `libpod-${id}.scope`;
-      expect(show(unit, 'ActiveState'), runtime).toBe('active');
-      expect(show(unit, 'Slice'), runtime).toBe('machine.slice');
-      expect(show(unit, 'Delegate'), runtime).toBe('yes');
-      expect(show(unit, 'MemoryMax'), runtime).toBe(String(64 * 2 ** 20));
-      const pid = Number(ok(podman(['inspect', '--format', '{{.State.Pid}}', name]), `${runtime} inspect`).trim());
-      expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), runtime).toBe(`0::/machine.slice/${unit}\n`);
-      expect(ok(podman(['exec', name, 'echo', 'in']), `${runtime} exec`), runtime).toBe('in\n');
-      ok(podman(['pause', name]), `${runtime} pause`);
-      expect(readFileSync(`/sys/fs/cgroup/machine.slice/${unit}/cgroup.freeze`, 'utf8'), runtime).toBe('1\n');
-      ok(podman(['unpause', name]), `${runtime} unpause`);
-      expect(ok(podman(['inspect', '--format', '{{.State.Status}}', name]), runtime)).toBe('running\n');
-      ok(podman(['stop', '--time', '1', name]), `${runtime} stop`);
-      ok(podman(['rm', name]), `${runtime} rm`);
-      expect(show(unit, 'ActiveState'), `${runtime}: the unit is gone`).toBe('inactive');
-      expect(existsSync(`/sys/fs/cgroup/machine.slice/${unit}`), `${runtime}: the cgroup is gone`).toBe(false);
-    }
+    for (const runtime of BOTH) scopeLifecycle(podman, { runtime: RUNTIMES[runtime], image: IMAGE, name: `sd-${runtime}`, prefix: 'libpod', slice: 'machine.slice' });
   });
 });
