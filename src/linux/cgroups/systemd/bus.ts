@@ -20,8 +20,8 @@ const DESTINATION = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 
-/** How long a job may take: systemd starts a scope in milliseconds; runc waits 30 s. */
-const JOB_TIMEOUT_MS = 30_000;
+/** How long a reply or a job may take: systemd starts a scope in milliseconds; runc waits 30 s. */
+const TIMEOUT_MS = 30_000;
 
 /** A unit property as D-Bus carries it: its name, and its value with the value's signature. */
 export type UnitProperty = readonly [name: string, value: readonly [signature: string, value: unknown]];
@@ -44,7 +44,8 @@ export class SystemdError extends Error {
   }
 }
 
-interface DBusMessage {
+/** The part of @homebridge/dbus-native's client tsrun uses (exported for the tests' fake). */
+export interface DBusMessage {
   readonly path: string;
   readonly destination: string;
   readonly interface: string;
@@ -52,7 +53,7 @@ interface DBusMessage {
   readonly signature?: string;
   readonly body?: readonly unknown[];
 }
-interface DBusBus {
+export interface DBusBus {
   invoke(message: DBusMessage, callback: (error: { name: string; message: string } | null, ...body: unknown[]) => void): void;
   readonly signals: NodeJS.EventEmitter;
   readonly connection: NodeJS.EventEmitter & { end(): void };
@@ -70,7 +71,10 @@ export class SystemdBus {
   private readonly pending = new Set<(error: Error) => void>();
   private failure: Error | undefined;
 
-  private constructor(private readonly bus: DBusBus) {
+  private constructor(
+    private readonly bus: DBusBus,
+    private readonly timeoutMs: number,
+  ) {
     bus.signals.on(JSON.stringify({ path: MANAGER_PATH, interface: MANAGER, member: 'JobRemoved' }), (body: unknown[]) => {
       const [, job, , result] = body as [number, string, string, string];
       const waiter = this.waiting.get(job);
@@ -87,7 +91,12 @@ export class SystemdBus {
   static async connect(socket = SYSTEMD_PRIVATE_SOCKET): Promise<SystemdBus> {
     const library = (await import('@homebridge/dbus-native')).default as unknown as DBusLibrary;
     // EXTERNAL: systemd checks our uid from the socket's peer credentials.
-    const systemd = new SystemdBus(library.createClient({ socket, direct: true, authMethods: ['EXTERNAL'] }));
+    return SystemdBus.over(library.createClient({ socket, direct: true, authMethods: ['EXTERNAL'] }));
+  }
+
+  /** Over a connected client (the tests give a fake one, and a short timeout). */
+  static async over(bus: DBusBus, timeoutMs = TIMEOUT_MS): Promise<SystemdBus> {
+    const systemd = new SystemdBus(bus, timeoutMs);
     // Job signals are sent to subscribed clients only.
     await systemd.call('Subscribe', '', []);
     return systemd;
@@ -120,7 +129,8 @@ export class SystemdBus {
       if (error instanceof SystemdError && error.dbusName === 'org.freedesktop.systemd1.NoSuchUnit') return;
       throw error;
     }
-    await this.jobResult(job);
+    const result = await this.jobResult(job);
+    if (result !== 'done') throw new Error(`systemd StopUnit ${name}: the job ended "${result}"`);
   }
 
   close(): void {
@@ -131,7 +141,7 @@ export class SystemdBus {
     const known = this.finished.get(job);
     if (known !== undefined) return Promise.resolve(known);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve('timeout waiting for systemd'), JOB_TIMEOUT_MS);
+      const timer = setTimeout(() => resolve(`no answer from systemd within ${this.timeoutMs} ms`), this.timeoutMs);
       this.waiting.set(job, (result) => {
         clearTimeout(timer);
         this.waiting.delete(job);
@@ -143,12 +153,19 @@ export class SystemdBus {
   private call(member: string, signature: string, body: readonly unknown[]): Promise<unknown[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.add(reject);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        this.pending.delete(fail);
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new Error(`systemd ${member}: no answer within ${this.timeoutMs} ms on ${SYSTEMD_PRIVATE_SOCKET}`)), this.timeoutMs);
+      this.pending.add(fail);
       const message: DBusMessage = { path: MANAGER_PATH, destination: DESTINATION, interface: MANAGER, member, ...(signature === '' ? {} : { signature, body }) };
       this.bus.invoke(message, (error, ...reply) => {
-        this.pending.delete(reject);
-        if (error === null) resolve(reply);
-        else reject(new SystemdError(member, error.name, error.message));
+        if (error !== null) return fail(new SystemdError(member, error.name, error.message));
+        clearTimeout(timer);
+        this.pending.delete(fail);
+        resolve(reply);
       });
     });
   }
