@@ -62,7 +62,7 @@ const OPS = [
   { key: 'lifecycle', label: 'create+start+wait+delete', md: '`create` + `start` + wait + `delete` (one bash script)' },
   { key: 'create', label: 'create', md: '`create` (its process then waits)' },
   { key: 'state', label: 'state', md: '`state` of a created container' },
-  { key: 'exec', label: 'exec of /bin/true', md: '`exec` of `/bin/true` in a running container' },
+  { key: 'exec', label: 'exec of /bin/true', md: '`exec --process` of `/bin/true` in a running container (as engines call it)' },
   { key: 'list', label: 'list, 100 containers', md: '`list` with 100 running containers' },
   { key: 'ctr', label: 'ctr run --rm', md: '`ctr run --rm` (private containerd)', engine: true },
   { key: 'podman', label: 'podman run --rm', md: '`podman run --rm --network none` (vfs store)', engine: true },

@@ -139,16 +139,18 @@ bundle=$work/bundle
 mkdir -p "$bundle" "$work/sleeper"
 cp -a examples/rootfs "$bundle/rootfs"
 (cd "$bundle" && "$runc" spec)
-# /bin/true for run and the lifecycle; `sleep` for containers that must stay running. The
-# sleeper points at the same rootfs by absolute path (runc refuses a rootfs that is a symlink).
+# /bin/true for run and the lifecycle, and as the process.json of exec; `sleep` for containers
+# that must stay running. The sleeper points at the same rootfs by absolute path (runc refuses a
+# rootfs that is a symlink).
 "$node" -e '
   const fs = require("fs"); const [f, sleeper, rootfs] = process.argv.slice(1);
   const c = JSON.parse(fs.readFileSync(f, "utf8"));
   c.process.terminal = false; c.process.args = ["/bin/true"];
   fs.writeFileSync(f, JSON.stringify(c));
+  fs.writeFileSync(process.argv[4], JSON.stringify(c.process));
   c.process.args = ["sleep", "1000000"]; c.root.path = rootfs;
   fs.writeFileSync(sleeper, JSON.stringify(c));' \
-  "$bundle/config.json" "$work/sleeper/config.json" "$bundle/rootfs"
+  "$bundle/config.json" "$work/sleeper/config.json" "$bundle/rootfs" "$work/true-process.json"
 : >"$work/empty.js"
 
 # How much of the machine others used during the run: all CPU time (/proc/stat) less this
@@ -201,7 +203,8 @@ done
 for ((i = 0; i < WARM + N; i++)); do
   suffix=; ((i < WARM)) && suffix=.warm
   for rt in "${RUNTIMES[@]}"; do
-    sample "exec.$rt$suffix" "${RT[$rt]}" --root "$work/root/$rt" exec "$tag-e-$rt" /bin/true
+    # --process: how containerd's shim and conmon call exec.
+    sample "exec.$rt$suffix" "${RT[$rt]}" --root "$work/root/$rt" exec --process "$work/true-process.json" "$tag-e-$rt"
   done
 done
 for rt in "${RUNTIMES[@]}"; do
