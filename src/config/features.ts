@@ -135,9 +135,10 @@ export function features(): Features {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITIES],
-      // Both cgroup versions have a driver (src/linux/cgroups/v1, v2); systemd makes the
-      // container's scope with --systemd-cgroup (root, cgroup v2: src/linux/cgroups/systemd).
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+      // Both cgroup versions have a driver (src/linux/cgroups/v1, v2); with --systemd-cgroup on
+      // cgroup v2, systemd makes the container's scope, PID 1 for root and the caller's user
+      // instance otherwise (src/linux/cgroups/systemd).
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       // Compiled by libseccomp in the parent (src/linux/seccomp/compile-profile.ts).
       seccomp: {
         enabled: true,

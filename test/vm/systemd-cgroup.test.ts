@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cannotRunContainers, hasRunc, sandbox, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
+import { cannotRunContainers, exampleRootfs, hasRunc, sandbox, tsrunBin, type ConfigObject, type Sandbox } from '../integration/support/harness.js';
 import { skipUnlessRequired } from './skip-unless-required.js';
 
 // The systemd cgroup driver against a real systemd: run in the guest booted
@@ -148,5 +149,74 @@ describe.skipIf(skip !== undefined)('the systemd cgroup driver, with systemd as 
     expect(r.stderr).toBe('');
     expect(show('tsrun-sd-exit.scope', 'ActiveState').get('ActiveState')).toBe('inactive');
     expect(existsSync(join(CGROUP, 'system.slice/tsrun-sd-exit.scope'))).toBe(false);
+  });
+});
+
+describe.skipIf(skip !== undefined)("the systemd cgroup driver for an unprivileged caller: the caller's user instance", () => {
+  const USER = 'tsrun-sd';
+  let uid: number;
+  let gid: number;
+  let dir: string;
+  const runtimeDir = () => `/run/user/${uid}`;
+
+  /** A command as the user, with the user instance's runtime directory, as a login session has it. */
+  function asUser(command: string, args: readonly string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+    return spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', command, ...args], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', XDG_RUNTIME_DIR: runtimeDir(), HOME: dir },
+      timeout: 60_000,
+    });
+  }
+  /**
+   * A command of the user's, run by the user instance (in user@<uid>.service),
+   * as a login session's would be: systemd moves a process into a scope only
+   * from a cgroup the user may write.
+   */
+  const inSession = (script: string) => asUser('systemd-run', ['--user', '--pipe', '--wait', '--quiet', '--collect', `--setenv=PATH=${process.env['PATH'] ?? '/usr/bin:/bin'}`, 'sh', '-c', script]);
+  const tsrun = (args: readonly string[]) => inSession(`exec ${tsrunBin} --root ${join(dir, 'state')} ${args.join(' ')}`);
+  const userShow = (unit: string, property: string) => asUser('systemctl', ['--user', 'show', unit, `--property=${property}`, '--value']).stdout.trim();
+
+  beforeAll(async () => {
+    if (spawnSync('id', ['-u', USER]).status !== 0) expect(spawnSync('useradd', ['--create-home', '--user-group', USER]).status).toBe(0);
+    uid = Number(spawnSync('id', ['-u', USER], { encoding: 'utf8' }).stdout.trim());
+    gid = Number(spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim());
+    const started = spawnSync('systemctl', ['start', `user@${uid}.service`], { encoding: 'utf8' });
+    expect(started.status, started.stderr).toBe(0);
+    for (let i = 0; i < 100 && !existsSync(`${runtimeDir()}/systemd/private`); i++) await new Promise((r) => setTimeout(r, 100));
+    dir = mkdtempSync(join(tmpdir(), 'tsrun-sd-user-'));
+    chmodSync(dir, 0o755);
+    cpSync(exampleRootfs, join(dir, 'bundle/rootfs'), { recursive: true, verbatimSymlinks: true });
+    spawnSync('chown', ['-R', `${uid}:${gid}`, dir]);
+    const spec = asUser(tsrunBin, ['spec', '--rootless', '--bundle', join(dir, 'bundle')]);
+    expect(spec.status, spec.stderr).toBe(0);
+  });
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    spawnSync('systemctl', ['stop', `user@${uid}.service`]);
+  });
+
+  it('asks the user instance for the scope: the container is its unit, below user@<uid>.service, with its limit; delete stops it', () => {
+    const config = JSON.parse(readFileSync(join(dir, 'bundle/config.json'), 'utf8')) as ConfigObject;
+    config.process.args = ['sleep', '1000'];
+    config.process.terminal = false;
+    config.linux.cgroupsPath = 'user.slice:tsrun:sd-rootless';
+    config.linux.resources = { pids: { limit: 10 } };
+    writeFileSync(join(dir, 'bundle/config.json'), JSON.stringify(config));
+    const r = inSession(`exec ${tsrunBin} --root ${join(dir, 'state')} --systemd-cgroup run -d --bundle ${join(dir, 'bundle')} sd-rootless </dev/null >/dev/null 2>${join(dir, 'err')}`);
+    expect(r.status, `${r.stderr}${existsSync(join(dir, 'err')) ? readFileSync(join(dir, 'err'), 'utf8') : ''}`).toBe(0);
+    expect(readFileSync(join(dir, 'err'), 'utf8'), 'no warning: the user instance made the scope').toBe('');
+    const pid = Number(JSON.parse(tsrun(['state', 'sd-rootless']).stdout).pid);
+    const scope = `user.slice/user-${uid}.slice/user@${uid}.service/user.slice/tsrun-sd-rootless.scope`;
+    expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toBe(`0::/${scope}\n`);
+    expect(readFileSync(join(CGROUP, scope, 'pids.max'), 'utf8')).toBe('10\n');
+    expect(userShow('tsrun-sd-rootless.scope', 'ActiveState')).toBe('active');
+    expect(userShow('tsrun-sd-rootless.scope', 'TasksMax')).toBe('10');
+    // Its /sys is the host's (no network namespace), so its "cgroup" mount is a bind of its own scope, as runc makes it.
+    expect(tsrun(['exec', 'sd-rootless', 'cat', '/sys/fs/cgroup/pids.max']).stdout).toBe('10\n');
+    const d = tsrun(['delete', '--force', 'sd-rootless']);
+    expect(d.status, d.stderr).toBe(0);
+    expect(existsSync(join(CGROUP, scope))).toBe(false);
+    expect(userShow('tsrun-sd-rootless.scope', 'ActiveState')).toBe('inactive');
   });
 });

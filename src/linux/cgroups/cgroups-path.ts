@@ -3,17 +3,18 @@ import { isAbsolute, join, posix } from 'node:path';
 /**
  * The container's cgroup, as a path from a hierarchy's root, from
  * linux.cgroupsPath: "slice:prefix:name" (or --systemd-cgroup) is mapped to
- * the path systemd would use; an absolute path is taken as it is; a
+ * the path systemd would use (below `systemdBase`, a user instance's own
+ * cgroup); an absolute path is taken as it is; a
  * relative one, and (where `defaultUnderOwn`) none, from the caller's own
  * cgroup in that hierarchy; none is otherwise /<id>.
  */
 export function containerCgroupPath(
   configured: string | undefined,
   id: string,
-  options: { readonly systemd: boolean; readonly own: string; readonly defaultUnderOwn: boolean },
+  options: { readonly systemd: boolean; readonly own: string; readonly defaultUnderOwn: boolean; readonly systemdBase?: string },
 ): string {
   if (options.systemd || (configured !== undefined && /^[^/]*:[^/]*:[^/]*$/.test(configured))) {
-    return systemdPath(configured === undefined || configured === '' ? `:tsrun:${id}` : configured, id);
+    return join('/', options.systemdBase ?? '', systemdPath(configured === undefined || configured === '' ? `:tsrun:${id}` : configured, id));
   }
   if (configured === undefined || configured === '') return options.defaultUnderOwn ? join(options.own, id) : `/${id}`;
   // resolve() also drops a trailing slash: "/" must compare equal to the root.

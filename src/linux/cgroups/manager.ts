@@ -5,7 +5,8 @@ import type { CgroupStats } from './cgroup-stats.js';
 import { cgroupLayout, type CgroupLayout } from './layout.js';
 import { v1Driver } from './v1/driver.js';
 import { v2Driver } from './v2/driver.js';
-import { systemdUnavailable } from './systemd/bus.js';
+import { systemdInstance, type SystemdInstance } from './systemd/manager-instance.js';
+import type { SystemdScope } from './systemd/scope.js';
 
 /**
  * Where a container's cgroups are, as state.json keeps them: enough for
@@ -22,8 +23,8 @@ export interface CgroupPlacement {
   readonly dirs: Readonly<Record<string, string>>;
   /** Parent directories that create made, deepest first: destroy removes them when empty. */
   readonly createdParents: readonly string[];
-  /** The systemd driver: the transient scope unit systemd made the cgroup as ("tsrun-web.scope"). */
-  readonly systemdScope?: string;
+  /** The systemd driver: the transient scope unit systemd made the cgroup as ("tsrun-web.scope"), and where that systemd listens. */
+  readonly systemd?: SystemdScope;
 }
 
 /** What a container asks of its cgroups at create. */
@@ -35,11 +36,18 @@ export interface CgroupRequest {
   /** --systemd-cgroup: cgroupsPath is slice:prefix:name. */
   readonly systemd: boolean;
   /**
-   * The systemd driver (set by planCgroup where systemd runs): systemd
+   * The systemd driver (set by planCgroup where systemd runs): this systemd
    * makes the cgroup, a transient scope with the process in it, at
    * `prepare`; create then checks that it is there instead of making it.
    */
-  readonly bySystemd?: boolean;
+  readonly bySystemd?: SystemdInstance;
+  /**
+   * Set by planCgroup for an unprivileged caller (rootless). Device rules
+   * it cannot load into a cgroup it was given (cgroup v2's BPF program
+   * needs CAP_BPF) are left out, as runc leaves them: the devices such a
+   * caller reaches are only those its user may open anyway.
+   */
+  readonly rootless?: boolean;
 }
 
 /**
@@ -55,6 +63,8 @@ export interface PlannedCgroup {
   readonly ignored: readonly string[];
   /** The config fields only a cgroup can honour (limits that are not kernel defaults, device rules). */
   readonly requested: readonly string[];
+  /** The systemd driver: systemd makes the cgroup at prepare (or create fails). */
+  readonly bySystemd: boolean;
   /**
    * What must happen before create, and may wait: with the systemd driver,
    * systemd starts the scope with `pid` in it. The process waits meanwhile.
@@ -131,9 +141,9 @@ export function planCgroup(
   privileged: boolean,
   layout: CgroupLayout = cgroupLayout(),
 ): Omit<PlannedCgroup, 'create'> & { create(pid: number): ContainerCgroup | undefined } {
-  const withoutSystemd = request.systemd ? whyNotSystemd(layout, privileged) : undefined;
-  const bySystemd = request.systemd && withoutSystemd === undefined;
-  const planned = driverFor(layout).plan(kernel, { ...request, bySystemd }, layout);
+  const instance = request.systemd ? systemdFor(layout, privileged) : undefined;
+  const withoutSystemd = typeof instance === 'string' ? instance : undefined;
+  const planned = driverFor(layout).plan(kernel, { ...request, rootless: !privileged, ...(typeof instance === 'object' ? { bySystemd: instance } : {}) }, layout);
   return {
     version: planned.version,
     dirs: planned.dirs,
@@ -142,6 +152,7 @@ export function planCgroup(
         ? planned.ignored
         : [`--systemd-cgroup: ${withoutSystemd}; tsrun makes the cgroup itself, at the path systemd would give it`, ...planned.ignored],
     requested: planned.requested,
+    bySystemd: planned.bySystemd,
     prepare: (pid) => planned.prepare(pid),
     applyLimits: () => planned.applyLimits(),
     create(pid) {
@@ -165,14 +176,13 @@ export function planCgroup(
 export const DEVICES_FIELD = 'linux.resources.devices';
 
 /**
- * Why the systemd driver cannot be used here, or undefined where it can:
- * systemd must run this host's cgroup v2 tree, and the caller must be root
- * (systemd's user instance, for rootless callers, is not driven yet).
+ * The systemd that makes the container's scope, or why none can: systemd
+ * must run this host's cgroup v2 tree (PID 1 for root, the caller's user
+ * instance otherwise).
  */
-function whyNotSystemd(layout: CgroupLayout, privileged: boolean): string | undefined {
-  if (layout.kind !== 'unified') return 'the systemd driver works on a cgroup v2 host only, and this one has cgroup v1 hierarchies';
-  if (!privileged) return "an unprivileged caller would need systemd's user instance, which tsrun does not drive";
-  return systemdUnavailable();
+function systemdFor(layout: CgroupLayout, privileged: boolean): SystemdInstance | string {
+  if (layout.kind !== 'unified' || layout.unified === undefined) return 'the systemd driver works on a cgroup v2 host only, and this one has cgroup v1 hierarchies';
+  return systemdInstance(privileged, layout.unified.mountPoint);
 }
 
 /** The cgroups a container was given at create, for any later command. */

@@ -95,10 +95,12 @@ function sysfsFallback(ctx: RootfsContext, mount: Mount): Mount {
 }
 
 /**
- * Mounting cgroup2 needs CAP_SYS_ADMIN over the cgroup namespace's owner: a
+ * Mounting cgroup2 needs CAP_SYS_ADMIN over the cgroup namespace's owner (a
  * user-namespaced container that shares the host's cgroup namespace cannot
- * mount one. As runc does, it gets a bind of its own cgroup instead, never
- * the host's whole tree; the mount's own flags (ro, nosuid, ...) still apply.
+ * mount one), and fails over the host's cgroup2 (a /sys bound from the host,
+ * without a network namespace). As runc does, such a container gets a bind
+ * of its own cgroup instead, never the host's whole tree; the mount's own
+ * flags (ro, nosuid, ...) still apply.
  */
 function cgroup2Bind(mount: Mount, dir: string): Mount {
   const keep = (mount.options ?? []).filter((o) => ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'relatime', 'noatime'].includes(o));

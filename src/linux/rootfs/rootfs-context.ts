@@ -27,8 +27,9 @@ export interface RootfsContext {
   readonly cgroupV1Dirs?: Readonly<Record<string, string>>;
   /**
    * On a cgroup v2 host, for a container in a user namespace without a
-   * cgroup namespace of its own: its cgroup2 directory, which a "cgroup"
-   * mount binds (a new cgroup2 mount there is EPERM).
+   * cgroup namespace or a network namespace of its own: its cgroup2
+   * directory, which a "cgroup" mount binds (a new cgroup2 mount there is
+   * EPERM, or EBUSY over the host's /sys).
    */
   readonly cgroupV2Bind?: string;
   readonly writer: ChainWriter;

@@ -162,7 +162,7 @@ export async function launch(o: CreateOptions, ctx: LaunchContext): Promise<Laun
       ...(fields.selinuxLabel === undefined ? {} : { selinuxLabel: fields.selinuxLabel }),
       ...(mountLabel === undefined ? {} : { mountLabel }),
       ...(cgroups.version === 1 ? { cgroupV1Dirs: cgroups.dirs } : {}),
-      ...cgroupV2Bind(cgroups, namespaces),
+      ...cgroupV2Bind(cgroups, namespaces, hostRoot),
     });
     crashPoint('create:before-clone');
     const puppet = withPidNamespaceOf(pidJoin, () =>
@@ -252,22 +252,31 @@ export async function launch(o: CreateOptions, ctx: LaunchContext): Promise<Laun
 }
 
 /**
+ * Where a user-namespaced container cannot mount cgroup2, its "cgroup" mount
+ * becomes a bind of its own cgroup (plan-mounts.ts, cgroup2Bind), as runc
+ * falls back to on EPERM or EBUSY: without a cgroup namespace of its own the
+ * mount is EPERM; without a network namespace its /sys is a bind of the
+ * host's (sysfs cannot be mounted), which holds the host's cgroup2 at
+ * /sys/fs/cgroup, and the same superblock cannot be mounted over its own
+ * root (EBUSY). Only on cgroup v2: the v1 view is made of binds anyway.
+ */
+function cgroupV2Bind(cgroups: Pick<PlannedCgroup, 'version' | 'dirs' | 'bySystemd'>, namespaces: NamespacePlan, hostRoot: boolean): { cgroupV2Bind?: string } {
+  const dir = cgroups.dirs[''];
+  if (cgroups.version !== 2 || dir === undefined || !namespaces.has('user')) return {};
+  if (namespaces.has('cgroup')) {
+    // The bind needs the cgroup to exist, which only root and the systemd driver are sure of
+    // when the chain is planned (a rootless caller may be given none: then the mount is tried).
+    if (namespaces.has('network') || !(hostRoot || cgroups.bySystemd)) return {};
+  }
+  return { cgroupV2Bind: dir };
+}
+
+/**
  * Joining a mount namespace means setting the rootfs up in it, pivot_root
  * included: done in the host's own namespace that would move the host's
  * root. (A container that should share the host's mounts omits the mount
  * namespace instead, and gets a chroot.)
  */
-/**
- * A container in a user namespace that shares the host's cgroup namespace
- * cannot mount cgroup2 (EPERM): its "cgroup" mount becomes a bind of its own
- * cgroup (plan-mounts.ts, cgroup2Bind). Only on cgroup v2: the v1 view is
- * made of binds anyway.
- */
-function cgroupV2Bind(cgroups: Pick<PlannedCgroup, 'version' | 'dirs'>, namespaces: NamespacePlan): { cgroupV2Bind?: string } {
-  const dir = cgroups.dirs[''];
-  if (cgroups.version !== 2 || dir === undefined || !namespaces.has('user') || namespaces.has('cgroup')) return {};
-  return { cgroupV2Bind: dir };
-}
 
 function refuseHostMountNamespace(joins: ReadonlyArray<{ type: string; path: string }>): void {
   const mount = joins.find((j) => j.type === 'mount');

@@ -32,9 +32,9 @@ describe('features', () => {
     expect(new Set(linux.capabilities).size).toBe(CAPABILITIES.length);
   });
 
-  it('claims cgroup v1 and v2, systemd for root, seccomp through libseccomp, AppArmor and SELinux, and no RDT support yet', () => {
+  it('claims cgroup v1 and v2, systemd (its user instance too), seccomp through libseccomp, AppArmor and SELinux, and no RDT support yet', () => {
     expect(features().linux).toMatchObject({
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true },
       seccomp: { enabled: true, supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] },
       apparmor: { enabled: true },
       selinux: { enabled: true },

@@ -1,20 +1,16 @@
-import { existsSync } from 'node:fs';
+import type { SystemdInstance } from './manager-instance.js';
 
 /**
  * systemd's manager API over D-Bus, as much of it as the systemd cgroup
- * driver needs: start a transient scope and wait for its job, stop a unit.
+ * driver needs: start a transient scope and wait for its job, set a unit's
+ * properties, stop a unit.
  *
- * tsrun talks to systemd's private socket, peer to peer, as systemctl does
- * when run as root: no bus daemon is needed, and none is asked to route.
- * The D-Bus wire protocol is @homebridge/dbus-native's (docs/cgroups.md
- * says why that library); it is loaded only here, by commands that meet a
- * container placed by systemd.
+ * tsrun talks to the manager's private socket, peer to peer, as systemctl
+ * does: no bus daemon is needed, and none is asked to route. The D-Bus
+ * wire protocol is @homebridge/dbus-native's (docs/cgroups.md says why that
+ * library); it is loaded only here, by commands that meet a container
+ * placed by systemd.
  */
-
-/** Where systemd (PID 1) listens for its own clients. */
-export const SYSTEMD_PRIVATE_SOCKET = '/run/systemd/private';
-/** sd_booted(3): systemd runs as this host's init when this directory exists. */
-const BOOTED_MARKER = '/run/systemd/system';
 
 const DESTINATION = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -25,13 +21,6 @@ const TIMEOUT_MS = 30_000;
 
 /** A unit property as D-Bus carries it: its name, and its value with the value's signature. */
 export type UnitProperty = readonly [name: string, value: readonly [signature: string, value: unknown]];
-
-/** Why systemd's socket cannot be used, or undefined when it can be tried. */
-export function systemdUnavailable(): string | undefined {
-  if (!existsSync(BOOTED_MARKER)) return `systemd is not this host's init (no ${BOOTED_MARKER})`;
-  if (!existsSync(SYSTEMD_PRIVATE_SOCKET)) return `systemd has no private socket at ${SYSTEMD_PRIVATE_SOCKET}`;
-  return undefined;
-}
 
 /** A D-Bus error reply, with systemd's error name ("org.freedesktop.systemd1.NoSuchUnit"). */
 export class SystemdError extends Error {
@@ -73,6 +62,7 @@ export class SystemdBus {
 
   private constructor(
     private readonly bus: DBusBus,
+    private readonly socket: string,
     private readonly timeoutMs: number,
   ) {
     bus.signals.on(JSON.stringify({ path: MANAGER_PATH, interface: MANAGER, member: 'JobRemoved' }), (body: unknown[]) => {
@@ -88,15 +78,26 @@ export class SystemdBus {
     });
   }
 
-  static async connect(socket = SYSTEMD_PRIVATE_SOCKET): Promise<SystemdBus> {
+  static async connect(instance: Pick<SystemdInstance, 'socket' | 'uid'>): Promise<SystemdBus> {
     const library = (await import('@homebridge/dbus-native')).default as unknown as DBusLibrary;
-    // EXTERNAL: systemd checks our uid from the socket's peer credentials.
-    return SystemdBus.over(library.createClient({ socket, direct: true, authMethods: ['EXTERNAL'] }));
+    // EXTERNAL: systemd compares the uid the client names with the socket's
+    // peer credentials. The library names getuid(), which is 0 for root of
+    // rootless podman's user namespace: it must name the uid systemd sees,
+    // and reads it while the client is made.
+    const getuid = process.getuid;
+    process.getuid = () => instance.uid;
+    let bus: DBusBus;
+    try {
+      bus = library.createClient({ socket: instance.socket, direct: true, authMethods: ['EXTERNAL'] });
+    } finally {
+      process.getuid = getuid;
+    }
+    return SystemdBus.over(bus, instance.socket);
   }
 
   /** Over a connected client (the tests give a fake one, and a short timeout). */
-  static async over(bus: DBusBus, timeoutMs = TIMEOUT_MS): Promise<SystemdBus> {
-    const systemd = new SystemdBus(bus, timeoutMs);
+  static async over(bus: DBusBus, socket: string, timeoutMs = TIMEOUT_MS): Promise<SystemdBus> {
+    const systemd = new SystemdBus(bus, socket, timeoutMs);
     // Job signals are sent to subscribed clients only.
     await systemd.call('Subscribe', '', []);
     return systemd;
@@ -158,7 +159,7 @@ export class SystemdBus {
         this.pending.delete(fail);
         reject(error);
       };
-      const timer = setTimeout(() => fail(new Error(`systemd ${member}: no answer within ${this.timeoutMs} ms on ${SYSTEMD_PRIVATE_SOCKET}`)), this.timeoutMs);
+      const timer = setTimeout(() => fail(new Error(`systemd ${member}: no answer within ${this.timeoutMs} ms on ${this.socket}`)), this.timeoutMs);
       this.pending.add(fail);
       const message: DBusMessage = { path: MANAGER_PATH, destination: DESTINATION, interface: MANAGER, member, ...(signature === '' ? {} : { signature, body }) };
       this.bus.invoke(message, (error, ...reply) => {

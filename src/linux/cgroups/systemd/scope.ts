@@ -1,13 +1,15 @@
 import { basename, dirname } from 'node:path';
 import type { CgroupWrite } from '../v2/resources/cgroup-write.js';
 import { SystemdBus } from './bus.js';
+import type { SystemdInstance } from './manager-instance.js';
 import { limitProperties, scopeProperties } from './unit-properties.js';
 
 /**
  * The systemd cgroup driver (--systemd-cgroup on a host systemd runs): the
  * container's cgroup is a transient scope unit, made by systemd through its
- * D-Bus API as runc does, so that systemd knows it, accounts for it and does
- * not take it for a stray cgroup. tsrun still writes the limits and device
+ * D-Bus API as runc does (PID 1 for root, the caller's user instance for
+ * rootless callers), so that systemd knows it, accounts for it and does not
+ * take it for a stray cgroup. tsrun still writes the limits and device
  * rules into it itself (the scope is delegated), as for any cgroup.
  */
 
@@ -21,35 +23,37 @@ export function scopeOf(dir: string): { unit: string; slice: string } {
   return { unit, slice: parent.endsWith('.slice') ? parent : '-.slice' };
 }
 
-/** Ask systemd for the scope with `pid` in it, and wait until it runs. */
-export async function startScope(id: string, pid: number, dir: string, writes: readonly CgroupWrite[]): Promise<void> {
-  const { unit, slice } = scopeOf(dir);
-  const bus = await SystemdBus.connect();
+/** A scope systemd made, as state.json keeps it: the unit, and the instance that runs it. */
+export interface SystemdScope {
+  readonly unit: string;
+  readonly socket: string;
+  readonly uid: number;
+}
+
+/** One connection to the scope's systemd for `use`, closed after. */
+async function withManager<T>(instance: Pick<SystemdInstance, 'socket' | 'uid'>, use: (bus: SystemdBus) => Promise<T>): Promise<T> {
+  const bus = await SystemdBus.connect(instance);
   try {
-    await bus.startTransientUnit(unit, scopeProperties({ id, pid, slice, writes }));
+    return await use(bus);
   } finally {
     bus.close();
   }
+}
+
+/** Ask systemd for the scope at `dir` with `pid` in it, and wait until it runs. */
+export async function startScope(instance: SystemdInstance, id: string, pid: number, dir: string, writes: readonly CgroupWrite[]): Promise<void> {
+  const { unit, slice } = scopeOf(dir);
+  await withManager(instance, (bus) => bus.startTransientUnit(unit, scopeProperties({ id, pid, slice, writes })));
 }
 
 /** Tell systemd the scope's new limits (update), for this boot only, as runc does. */
-export async function setScopeLimits(unit: string, writes: readonly CgroupWrite[]): Promise<void> {
+export async function setScopeLimits(scope: SystemdScope, writes: readonly CgroupWrite[]): Promise<void> {
   const properties = limitProperties(writes);
   if (properties.length === 0) return;
-  const bus = await SystemdBus.connect();
-  try {
-    await bus.setUnitProperties(unit, properties);
-  } finally {
-    bus.close();
-  }
+  await withManager(scope, (bus) => bus.setUnitProperties(scope.unit, properties));
 }
 
 /** Stop the scope (once its processes are gone, systemd has usually let it go already). */
-export async function stopScope(unit: string): Promise<void> {
-  const bus = await SystemdBus.connect();
-  try {
-    await bus.stopUnit(unit);
-  } finally {
-    bus.close();
-  }
+export async function stopScope(scope: SystemdScope): Promise<void> {
+  await withManager(scope, (bus) => bus.stopUnit(scope.unit));
 }

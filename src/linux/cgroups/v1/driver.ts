@@ -35,6 +35,7 @@ export const v1Driver: CgroupDriver = {
       dirs: directories.dirs,
       ignored,
       requested: [...((request.resources?.devices ?? []).length > 0 ? [DEVICES_FIELD] : []), ...requestedFields(resources.writes)],
+      bySystemd: false,
       prepare: () => Promise.resolve(),
       create(pid) {
         const placement = createCgroups(kernel, directories, pid, cpuset, resources.writes.filter(beforeJoin));

@@ -29,13 +29,14 @@ export function ownCgroup(): string {
 /**
  * The container's cgroup directory, from linux.cgroupsPath: absolute paths
  * are taken from the cgroup2 root, relative ones from the caller's own
- * cgroup, and no path means /<id> as with runc.
+ * cgroup, and no path means /<id> as with runc. systemd's slice:prefix:name
+ * is below `systemdBase`, the cgroup of the systemd instance that makes it.
  */
-export function cgroupDirectory(cgroupsPath: string | undefined, id: string, systemd: boolean): string {
+export function cgroupDirectory(cgroupsPath: string | undefined, id: string, systemd: boolean, systemdBase = ''): string {
   const root = cgroup2Mount();
   const own = ownCgroup();
   // resolve() also drops a trailing slash: "/" must compare equal to the root.
-  const dir = resolve(join(root, containerCgroupPath(cgroupsPath, id, { systemd, own, defaultUnderOwn: false })));
+  const dir = resolve(join(root, containerCgroupPath(cgroupsPath, id, { systemd, own, defaultUnderOwn: false, systemdBase })));
   refuseSharedCgroup(dir, root, join(root, own), 'the cgroup2 root');
   return dir;
 }

@@ -7,7 +7,7 @@ import { isMissingFile } from '../missing-file.js';
 import { makeCgroupDir, removeEmpty, removeTree, signalTree, treePids } from '../cgroup-tree.js';
 import { DEVICES_FIELD, type CgroupDriver, type CgroupPlacement, type ContainerCgroup } from '../manager.js';
 import { processCgroups } from '../layout.js';
-import { scopeOf, setScopeLimits, startScope, stopScope } from '../systemd/scope.js';
+import { scopeOf, setScopeLimits, startScope, stopScope, type SystemdScope } from '../systemd/scope.js';
 import { applyResources, cgroup2Mount, cgroupDirectory, checkResources } from './cgroup2.js';
 import { applyDeviceRules } from './device-cgroup.js';
 import { isPlacementFrozen } from '../frozen.js';
@@ -24,17 +24,19 @@ import { readCgroupStats } from './stats.js';
  */
 export const v2Driver: CgroupDriver = {
   plan(kernel, request) {
-    const dir = cgroupDirectory(request.cgroupsPath, request.id, request.systemd);
+    const instance = request.bySystemd;
+    const dir = cgroupDirectory(request.cgroupsPath, request.id, request.systemd, instance?.base);
     const resources = checkResources(kernel, request.resources);
     const devices = request.resources?.devices ?? [];
-    const scope = request.bySystemd === true ? scopeOf(dir).unit : undefined;
+    const scope: SystemdScope | undefined = instance === undefined ? undefined : { unit: scopeOf(dir).unit, socket: instance.socket, uid: instance.uid };
     let created: string[] = [];
     return {
       version: 2,
       dirs: { '': dir },
       ignored: resources.ignored,
       requested: [...(devices.length > 0 ? [DEVICES_FIELD] : []), ...requestedFields(resources.writes)],
-      prepare: (pid) => (scope === undefined ? Promise.resolve() : startScope(request.id, pid, dir, resources.writes)),
+      bySystemd: instance !== undefined,
+      prepare: (pid) => (instance === undefined ? Promise.resolve() : startScope(instance, request.id, pid, dir, resources.writes)),
       create(pid) {
         if (scope !== undefined) return adoptScope(kernel, pid, dir, scope);
         created = makeCgroupDir(kernel, dir);
@@ -47,7 +49,11 @@ export const v2Driver: CgroupDriver = {
         return open(kernel, { version: 2, dirs: { '': dir }, createdParents: created.slice(1) });
       },
       applyLimits() {
-        applyDeviceRules(dir, request.resources?.devices);
+        try {
+          applyDeviceRules(dir, request.resources?.devices);
+        } catch (error) {
+          if (!(request.rootless === true && error instanceof SyscallError && error.code === 'EPERM')) throw error;
+        }
         applyResources(kernel, dir, resources.writes);
       },
     };
@@ -60,12 +66,12 @@ export const v2Driver: CgroupDriver = {
  * kernel must show the process there. systemd removes the scope's
  * directory itself, so none is recorded as made by tsrun.
  */
-function adoptScope(kernel: HostKernel, pid: number, dir: string, unit: string): ContainerCgroup {
+function adoptScope(kernel: HostKernel, pid: number, dir: string, scope: SystemdScope): ContainerCgroup {
   const shown = processCgroups(pid).get('');
   if (shown === undefined || join(cgroup2Mount(), shown) !== dir) {
-    throw new Error(`systemd started the scope ${unit}, but /proc/${pid}/cgroup shows the process in ${shown ?? 'no cgroup2 cgroup'}, not ${dir}`);
+    throw new Error(`systemd started the scope ${scope.unit}, but /proc/${pid}/cgroup shows the process in ${shown ?? 'no cgroup2 cgroup'}, not ${dir}`);
   }
-  return open(kernel, { version: 2, dirs: { '': dir }, createdParents: [], systemdScope: unit });
+  return open(kernel, { version: 2, dirs: { '': dir }, createdParents: [], systemd: scope });
 }
 
 function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
@@ -85,7 +91,7 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
       checkMemoryAboveUsage(kernel, dir, { ...changed.memory, ...(checkBeforeUpdate === undefined ? {} : { checkBeforeUpdate }) });
       applyResources(kernel, dir, plan.writes);
       // systemd writes a unit's limits again on daemon-reload: it must know the new ones.
-      if (placement.systemdScope !== undefined) await setScopeLimits(placement.systemdScope, plan.writes);
+      if (placement.systemd !== undefined) await setScopeLimits(placement.systemd, plan.writes);
       return plan.ignored;
     },
     setFrozen: (frozen) => setFrozen(kernel, dir, frozen),
@@ -111,11 +117,12 @@ function open(kernel: HostKernel, placement: CgroupPlacement): ContainerCgroup {
       const left = await removeTree(kernel, dir, () => killTree(kernel, dir, warnings));
       if (left !== undefined) warnings.push(left);
       removeEmpty(kernel, placement.createdParents);
-      if (placement.systemdScope !== undefined) {
+      if (placement.systemd !== undefined) {
+        const { unit, uid } = placement.systemd;
         try {
-          await stopScope(placement.systemdScope);
+          await stopScope(placement.systemd);
         } catch (error) {
-          warnings.push(`${(error as Error).message}; stop it with: systemctl stop ${placement.systemdScope}`);
+          warnings.push(`${(error as Error).message}; stop it with: systemctl${uid === 0 ? '' : ' --user'} stop ${unit}`);
         }
       }
       return warnings;
