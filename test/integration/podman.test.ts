@@ -1,8 +1,9 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOTH, sleep, tick, TICKER, waitFor } from './support/engines.js';
 import { exampleRootfs, repoRoot, skipReason, tsrunBin } from './support/harness.js';
 
 // podman drives tsrun exactly as it drives runc, and each operation is run
@@ -193,6 +194,43 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
       const removed = podman(['rm', name]);
       expect(removed.status, `${runtime}: ${removed.stderr}`).toBe(0);
     }
+  });
+
+  it('run -d, logs, top, pause (the ticker stands still), unpause, stats: the same with both', async () => {
+    const seen = await Promise.all(
+      BOTH.map(async (runtime) => {
+        const name = `tsrun-podman-ops-${runtime}`;
+        const started = podman(['run', '-d', '--name', name, '--runtime', RUNTIMES[runtime], '--memory', '64m', IMAGE, 'sh', '-c', `echo started; ${TICKER}`]);
+        expect(started.status, `${runtime}: ${started.stderr}`).toBe(0);
+        const pid = Number(podman(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim());
+        await waitFor(`${runtime}'s ticker`, () => existsSync(`/proc/${pid}/root/dev/shm/tick`));
+        const logs = podman(['logs', name]).stdout;
+        const top = podman(['top', name, 'args']).stdout.split('\n').slice(1).filter(Boolean).map((l) => l.trim());
+        expect(podman(['pause', name]).status, runtime).toBe(0);
+        const paused = podman(['inspect', '--format', '{{.State.Status}}', name]).stdout.trim();
+        const frozen = tick(pid);
+        await sleep(500);
+        const stood = tick(pid) === frozen;
+        expect(podman(['unpause', name]).status, runtime).toBe(0);
+        await waitFor(`${runtime}'s ticker to move again`, () => tick(pid) > frozen, 3_000);
+        const stats = podman(['stats', '--no-stream', '--format', '{{.PIDs}}|{{.MemUsage}}', name]);
+        expect(stats.status, `${runtime}: ${stats.stderr}`).toBe(0);
+        const [processes, memory = ''] = stats.stdout.trim().split('|');
+        expect(podman(['rm', '--force', name]).status, runtime).toBe(0);
+        return { logs, top, paused, stood, processes, limit: memory.split(' / ')[1] };
+      }),
+    );
+    const [runc, tsrun] = seen;
+    expect(runc).toEqual({ logs: 'started\n', top: [`sh -c echo started; ${TICKER}`, 'sleep 1000'], paused: 'paused', stood: true, processes: '2', limit: '67.11MB' });
+    expect(tsrun).toEqual(runc);
+  });
+
+  it('run -it through a pty: the process has the terminal, its window size and its exit code, with both', () => {
+    const [runc, tsrun] = BOTH.map((runtime) =>
+      spawnSync('python3', [driver, '--', 'podman', ...storage(), 'run', '-it', '--rm', '--runtime', RUNTIMES[runtime], IMAGE, 'sh', '-c', 'stty size; tty; exit 4'], { encoding: 'utf8', env, cwd: dir, timeout: 60_000 }),
+    ) as [SpawnSyncReturns<string>, SpawnSyncReturns<string>];
+    expect(runc.stdout, runc.stderr).toMatch(/^30 100\s*\n\/dev\/pts\/0\s*\nexit=4/);
+    expect(tsrun.stdout, tsrun.stderr).toBe(runc.stdout);
   });
 
   it('exec -it: the process sees the caller\'s window size from its first instruction, every time, with both', () => {
