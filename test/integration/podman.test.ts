@@ -141,6 +141,13 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
     }
   });
 
+  it('--uidmap/--gidmap: the container runs in a user namespace mapped as asked, the same with both', () => {
+    const r = both(['--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', IMAGE, 'sh', '-c', 'id -u; cat /proc/self/uid_map /proc/self/gid_map']);
+    expect(r.runc.status, r.runc.stderr).toBe(0);
+    expect(r.runc.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0', '0 100000 65536', '0 100000 65536', '']);
+    expect({ status: r.tsrun.status, stdout: r.tsrun.stdout }, r.tsrun.stderr).toEqual({ status: 0, stdout: r.runc.stdout });
+  });
+
   it('--read-only: the root is read-only, and /run, /tmp, /var/tmp are tmpfs copies of the image\'s (tmpcopyup) with both', () => {
     // An image whose /var/tmp and /run hold something to copy.
     const image = 'localhost/tsrun-busybox-seeded:test';
