@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT, IMAGE, IP_FORWARD_WARNING, NAMES, startDockerd, type Engine } from './support/dockerd.js';
 import { BOTH, both, pidsCgroup, sleep, tick, TICKER, waitFor, type Runtime } from './support/engines.js';
-import { exampleRootfs } from './support/harness.js';
+import { exampleRootfs, repoRoot } from './support/harness.js';
 
 // dockerd (Debian's docker.io) drives tsrun exactly as it drives runc, and
 // each operation is done with both in the same test: the engine is the
@@ -12,6 +12,8 @@ import { exampleRootfs } from './support/harness.js';
 
 // Containers' cgroups go under this parent, which the test removes at the end.
 const CGROUP_PARENT = 'tsrun-it-docker';
+/** A person at a terminal of 30 rows by 100 columns. */
+const driver = join(repoRoot, 'test/integration/support/pty-driver.py');
 
 const engine = await startDockerd({ cgroupParent: CGROUP_PARENT });
 if (typeof engine === 'string') console.warn(`skipping the docker tests: ${engine}`);
@@ -102,6 +104,34 @@ describe.skipIf(typeof engine === 'string')('dockerd with tsrun as a runtime, be
       expect(r[runtime].status, runtime).not.toBe(0);
       expect(r[runtime].stderr, runtime).toMatch(/can't fork/);
     }
+  });
+
+  it('--cpus is enforced: a busy loop gets about its share of a CPU, with both', () => {
+    // cpuacct.usage seen from inside, over a second of wall time, in ns.
+    const script = 'while :; do :; done & a=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); sleep 1; b=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage); echo $((b - a))';
+    const r = runBoth(['--cpus', '0.2', IMAGE, 'sh', '-c', script]);
+    for (const runtime of BOTH) {
+      expect(r[runtime].status, `${runtime}: ${r[runtime].stderr}`).toBe(0);
+      const used = Number(r[runtime].stdout.trim());
+      expect(used, runtime).toBeGreaterThan(0);
+      expect(used / 1e9, runtime).toBeLessThan(0.3);
+    }
+  });
+
+  it('--read-only with --tmpfs: the root is read-only, the tmpfs writable, the same with both', () => {
+    const script = 'touch /etc/x 2>/dev/null || echo root read-only; touch /tmp/b && echo tmpfs writable; grep " /tmp " /proc/self/mountinfo | cut -d" " -f9';
+    const r = runBoth(['--read-only', '--tmpfs', '/tmp', IMAGE, 'sh', '-c', script]);
+    expect(r.runc).toEqual({ status: 0, stdout: 'root read-only\ntmpfs writable\ntmpfs\n', stderr: '' });
+    expect(r.tsrun).toEqual(r.runc);
+  });
+
+  it('run -it through a pty: the process has a terminal and its exit code comes back, with both', () => {
+    // Not the window size: docker sets it once the process runs, a race with runc too.
+    const [runc, tsrun] = BOTH.map((runtime) =>
+      spawnSync('python3', [driver, '--', CLIENT, '--host', `unix://${socket}`, 'run', '-it', '--rm', '--runtime', NAMES[runtime], IMAGE, 'sh', '-c', 'tty; exit 4'], { encoding: 'utf8', timeout: 60_000 }),
+    ) as [SpawnSyncReturns<string>, SpawnSyncReturns<string>];
+    expect(runc.stdout, runc.stderr).toMatch(/^\/dev\/pts\/0\s*\nexit=4/);
+    expect(tsrun.stdout, tsrun.stderr).toBe(runc.stdout);
   });
 
   describe('a detached container: run -d, logs, exec, top, pause/unpause, stats, stop, rm', () => {
