@@ -1,9 +1,9 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOTH, sleep, tick, TICKER, waitFor } from './support/engines.js';
+import { podmanStore } from './support/podman-store.js';
 import { exampleRootfs, repoRoot, skipReason, tsrunBin } from './support/harness.js';
 
 // podman drives tsrun exactly as it drives runc, and each operation is run
@@ -33,7 +33,8 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
   let env: NodeJS.ProcessEnv;
 
   /** podman's flags for this test's own state. */
-  const storage = () => ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs'];
+  let flags: readonly string[] = [];
+  const storage = () => flags;
 
   function podman(args: readonly string[], options: { timeout?: number } = {}): SpawnSyncReturns<string> {
     return spawnSync('podman', [...storage(), ...args], {
@@ -59,14 +60,7 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
   }
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tsrun-podman-'));
-    writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
-    env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
-    const tar = spawnSync('sh', ['-c', `tar -C ${exampleRootfs} -c . | podman --root ${join(dir, 'storage')} --runroot ${join(dir, 'run')} --storage-driver vfs import - ${IMAGE}`], {
-      encoding: 'utf8',
-      env,
-    });
-    if (tar.status !== 0) throw new Error(`podman import: ${tar.stderr}`);
+    ({ dir, env, flags } = podmanStore('tsrun-podman-', IMAGE));
   });
 
   afterAll(() => {
@@ -156,7 +150,7 @@ describe.skipIf(skip !== undefined)('podman with tsrun as its runtime, beside ru
     writeFileSync(join(rootfs, 'var/tmp/seed'), 'seeded\n');
     chmodSync(join(rootfs, 'var/tmp/seed'), 0o640);
     mkdirSync(join(rootfs, 'run/lock'), { mode: 0o750 });
-    const tar = spawnSync('sh', ['-c', `tar -C ${rootfs} -c . | podman --root ${join(dir, 'storage')} --runroot ${join(dir, 'run')} --storage-driver vfs import - ${image}`], { encoding: 'utf8', env });
+    const tar = spawnSync('sh', ['-c', `tar -C ${rootfs} -c . | podman ${flags.join(' ')} import - ${image}`], { encoding: 'utf8', env });
     expect(tar.status, tar.stderr).toBe(0);
     const script = [
       'stat -c "%n %a %u:%g" /run /run/lock /tmp /var/tmp /var/tmp/seed',

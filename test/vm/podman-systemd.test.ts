@@ -1,10 +1,9 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOTH, RUNTIMES, type Runtime } from '../integration/support/engines.js';
-import { cannotRunContainers, exampleRootfs } from '../integration/support/harness.js';
+import { cannotRunContainers } from '../integration/support/harness.js';
+import { podmanStore, type PodmanStore } from '../integration/support/podman-store.js';
 import { skipUnlessRequired } from './skip-unless-required.js';
 import { scopeLifecycle, succeeded } from './support/engine-scopes.js';
 
@@ -27,29 +26,20 @@ const skip = skipUnlessRequired('systemd', 'test/vm/podman-systemd.test.ts', why
 const IMAGE = 'localhost/tsrun-busybox:test';
 
 describe.skipIf(skip !== undefined)('podman with the systemd cgroup manager, tsrun beside runc', () => {
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
+  let store: PodmanStore | undefined;
 
   function podman(args: readonly string[]): SpawnSyncReturns<string> {
-    const storage = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'systemd'];
-    return spawnSync('podman', [...storage, ...args], { encoding: 'utf8', env, cwd: dir, timeout: 120_000 });
+    const { dir, env, flags } = store as PodmanStore;
+    return spawnSync('podman', [...flags, '--cgroup-manager', 'systemd', ...args], { encoding: 'utf8', env, cwd: dir, timeout: 120_000 });
   }
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tsrun-podman-sd-'));
-    // As in test/integration/podman.test.ts: root here may not raise podman's default rlimits.
-    writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = []\n');
-    env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
-    const tar = spawnSync('sh', ['-c', `tar -C ${exampleRootfs} -c . | podman --root ${join(dir, 'storage')} --runroot ${join(dir, 'run')} --storage-driver vfs import - ${IMAGE}`], {
-      encoding: 'utf8',
-      env,
-    });
-    if (tar.status !== 0) throw new Error(`podman import: ${tar.stderr}`);
+    store = podmanStore('tsrun-podman-sd-', IMAGE);
   });
 
   afterAll(() => {
-    if (dir === undefined) return;
+    if (store === undefined) return;
     podman(['rm', '--all', '--force']);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(store.dir, { recursive: true, force: true });
   });
 
   it('run --rm with --memory and --pids-limit: the same output, the limits in the container\'s cgroup', () => {

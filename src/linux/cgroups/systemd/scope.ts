@@ -40,10 +40,9 @@ async function withManager<T>(instance: Pick<SystemdInstance, 'socket' | 'uid'>,
   }
 }
 
-/** Ask systemd for the scope at `dir` with `pid` in it, and wait until it runs. */
-export async function startScope(instance: SystemdInstance, id: string, pid: number, dir: string, writes: readonly CgroupWrite[]): Promise<void> {
-  const { unit, slice } = scopeOf(dir);
-  await withManager(instance, (bus) => bus.startTransientUnit(unit, scopeProperties({ id, pid, slice, writes })));
+/** Ask systemd for `unit` in `slice` with `pid` in it, and wait until it runs. */
+export async function startScope(instance: SystemdInstance, target: { unit: string; slice: string }, id: string, pid: number, writes: readonly CgroupWrite[]): Promise<void> {
+  await withManager(instance, (bus) => bus.startTransientUnit(target.unit, scopeProperties({ id, pid, slice: target.slice, writes })));
 }
 
 /** Tell systemd the scope's new limits (update), for this boot only, as runc does. */

@@ -28,7 +28,8 @@ export const v2Driver: CgroupDriver = {
     const dir = cgroupDirectory(request.cgroupsPath, request.id, request.systemd, instance?.base);
     const resources = checkResources(kernel, request.resources);
     const devices = request.resources?.devices ?? [];
-    const scope: SystemdScope | undefined = instance === undefined ? undefined : { unit: scopeOf(dir).unit, socket: instance.socket, uid: instance.uid };
+    const target = instance === undefined ? undefined : scopeOf(dir);
+    const scope: SystemdScope | undefined = instance === undefined || target === undefined ? undefined : { unit: target.unit, socket: instance.socket, uid: instance.uid };
     let created: string[] = [];
     return {
       version: 2,
@@ -36,7 +37,7 @@ export const v2Driver: CgroupDriver = {
       ignored: resources.ignored,
       requested: [...(devices.length > 0 ? [DEVICES_FIELD] : []), ...requestedFields(resources.writes)],
       bySystemd: instance !== undefined,
-      prepare: (pid) => (instance === undefined ? Promise.resolve() : startScope(instance, request.id, pid, dir, resources.writes)),
+      prepare: (pid) => (instance === undefined || target === undefined ? Promise.resolve() : startScope(instance, target, request.id, pid, resources.writes)),
       create(pid) {
         if (scope !== undefined) return adoptScope(kernel, pid, dir, scope);
         created = makeCgroupDir(kernel, dir);
