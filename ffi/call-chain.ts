@@ -235,7 +235,13 @@ export class CompiledChain {
     const all = Buffer.alloc(SIGSET_SIZE, 0xff);
     const none = Buffer.alloc(SIGSET_SIZE);
     try {
-      natives.forEach((native, i) => this.capture(native, offsets, i, stackBottom, (tops[i] as number) - stackBottom, native.blocked === false ? none : all));
+      let mask: Buffer | undefined;
+      natives.forEach((native, i) => {
+        const wanted = native.blocked === false ? none : all;
+        if (wanted !== mask) c.pthreadSigmask(SIG_SETMASK, wanted, null);
+        mask = wanted;
+        this.capture(native, offsets, i, stackBottom, (tops[i] as number) - stackBottom);
+      });
     } finally {
       c.pthreadSigmask(SIG_SETMASK, previous, null);
     }
@@ -259,11 +265,10 @@ export class CompiledChain {
     return [this.arena.addressOf(first), BigInt(Math.max(0, end - first))];
   }
 
-  /** One context: captured under `mask`, on the shared stack up to its own top, linked to the next one. */
-  private capture(native: NativeCall, offsets: readonly number[], i: number, stack: number, stackSize: number, mask: Buffer): void {
+  /** One context: captured (under the signal mask the caller set), on the shared stack up to its own top, linked to the next one. */
+  private capture(native: NativeCall, offsets: readonly number[], i: number, stack: number, stackSize: number): void {
     const c = libc();
     const ctx = offsets[i] as number;
-    c.pthreadSigmask(SIG_SETMASK, mask, null);
     if (c.getcontext(this.arena.addressOf(ctx)) !== 0) throw new SyscallError('getcontext', lastErrno());
     const next = offsets[i + 1];
     this.arena.writeU64(ctx + UC_LINK, next === undefined ? 0n : this.arena.addressOf(next));

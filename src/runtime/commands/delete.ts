@@ -4,7 +4,7 @@ import { openCgroup } from '../../linux/cgroups/manager.js';
 import { newMountsUnder, unmountAll, type SkippedMount } from '../../linux/rootfs/host-mounts.js';
 import { Container } from '../container/container.js';
 import { crashPoint } from '../crash-point.js';
-import { ContainerNotFoundError, type InitOfCreate } from '../container/state-store.js';
+import { ContainerNotFoundError, CorruptStateError, type InitOfCreate } from '../container/state-store.js';
 import { processAlive } from '../container/status.js';
 import { runHooksWarning } from '../hooks.js';
 import { logger } from '../log.js';
@@ -32,23 +32,37 @@ export async function deleteContainer(g: GlobalOptions, id: string, force: boole
         crashPoint('delete:after-kill');
         await destroy(container);
       },
-      async (store, missing) => {
+      async (store, problem) => {
+        // A state.json that does not parse might describe a live container: only --force goes on.
+        if (problem instanceof CorruptStateError && !force) throw problem;
         // A create that died before state.json (SIGKILL, OOM) may have left its process waiting (past "ready", it no longer
-        // dies with tsrun), and made cgroups.
-        const init = store.readInitOfCreate(id);
+        // dies with tsrun), and made cgroups. A state.json that does not parse leaves the same records to go by.
+        const init = leftover(() => store.readInitOfCreate(id));
         if (init !== undefined) await killLeftInit(init);
-        const placement = store.readCgroupOfCreate(id);
+        const placement = leftover(() => store.readCgroupOfCreate(id));
         if (placement !== undefined) for (const warning of await openCgroup(hostKernel, placement).destroy()) logger.warn(warning);
         // And, without a mount namespace, mounts in the host's (unmounted once its process is gone, with the cgroup).
-        const mounts = store.readHostMountsOfCreate(id);
+        const mounts = leftover(() => store.readHostMountsOfCreate(id));
         if (mounts !== undefined) warnSkipped(unmountAll(newMountsUnder(mounts.rootfs, new Set(mounts.before))));
         store.remove(id);
-        if (!force) throw missing;
+        if (problem instanceof CorruptStateError) logger.warn(`removed container ${id}, whose ${problem.file} was corrupt`);
+        else if (!force) throw problem;
       },
     );
   } catch (error) {
     if (force && error instanceof ContainerNotFoundError) return;
     throw error;
+  }
+}
+
+/** A record of an unfinished create; one that does not parse is reported and gone by as missing. */
+function leftover<T>(read: () => T | undefined): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof CorruptStateError)) throw error;
+    logger.warn(`${error.file} does not parse: what it recorded is not cleaned up`);
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@ import { hostKernel } from '../../linux/kernel.js';
 import type { ContainerRecord } from './container-record.js';
 import { lockContainer } from './lock.js';
 import { ociState } from './oci-state.js';
-import { ContainerNotFoundError, StateStore } from './state-store.js';
+import { ContainerNotFoundError, CorruptStateError, StateStore } from './state-store.js';
 import { liveStatus, type LiveStatus } from './status.js';
 
 /** What a command does to a container: each is allowed in some statuses only. */
@@ -54,14 +54,15 @@ export class Container {
   /**
    * Open the container holding its lock while `fn` runs, and release it
    * however `fn` ends. A directory without state.json is what an aborted
-   * create left (holding the lock, no create is still filling it): `aborted`,
-   * if given, deals with it under the lock; otherwise it does not exist.
+   * create left (holding the lock, no create is still filling it), and one
+   * whose state.json does not parse is treated alike: `aborted`, if given,
+   * deals with it under the lock; otherwise it does not exist, or is an error.
    */
   static async locked<T>(
     root: string,
     id: string,
     fn: (container: Container) => T | Promise<T>,
-    aborted?: (store: StateStore, missing: ContainerNotFoundError) => T | Promise<T>,
+    aborted?: (store: StateStore, problem: ContainerNotFoundError | CorruptStateError) => T | Promise<T>,
   ): Promise<T> {
     const store = new StateStore(root);
     const lock = lockContainer(store, id);
@@ -70,7 +71,7 @@ export class Container {
       try {
         record = store.read(id);
       } catch (error) {
-        if (aborted === undefined || !(error instanceof ContainerNotFoundError)) throw error;
+        if (aborted === undefined || !(error instanceof ContainerNotFoundError || error instanceof CorruptStateError)) throw error;
         // Awaited here: the lock must be held until it is done.
         return await aborted(store, error);
       }

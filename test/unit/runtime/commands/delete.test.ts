@@ -8,6 +8,7 @@ import type { ContainerRecord } from '../../../../src/runtime/container/containe
 import { deleteContainer } from '../../../../src/runtime/commands/delete.js';
 import type { GlobalOptions } from '../../../../src/runtime/options.js';
 import { StateStore } from '../../../../src/runtime/container/state-store.js';
+import { processStartTime } from '../../../../src/runtime/container/status.js';
 import { deadPid, inCgroup, recordFor, sleeper, temporaryDir } from '../fixtures.js';
 
 function setup(record?: (id: string) => ContainerRecord, hooks?: Hook[]): { g: GlobalOptions; store: StateStore } {
@@ -114,6 +115,24 @@ describe('deleteContainer', () => {
     // A plain directory stands in for the cgroup: the driver's kill reached it (test/reliability/crash.test.ts shows the kernel's side).
     expect(readFileSync(join(cgroupPath, 'cgroup.kill'), 'utf8')).toBe('1');
     expect(store.ids()).toEqual([]);
+  });
+
+  it('a state.json that does not parse: refused without force, and with it cleaned up from what create recorded', async () => {
+    const init = sleeper();
+    const { g, store } = setup();
+    store.writeInitOfCreate('c1', { pid: init.pid, pidStartTime: processStartTime(init.pid) });
+    const stateFile = join(store.dir('c1'), 'state.json');
+    // What a power loss can leave of a write that was never fsynced.
+    writeFileSync(stateFile, '{"ociVersion": "1.3');
+    const warnings = captureLog();
+    await expect(deleteContainer(g, 'c1', false)).rejects.toThrow(`${stateFile} is corrupt: `);
+    expect(store.ids()).toEqual(['c1']);
+    expect(init.exitCode).toBeNull();
+    const exited = once(init, 'exit');
+    await deleteContainer(g, 'c1', true);
+    expect(await exited).toEqual([null, 'SIGKILL']);
+    expect(store.ids()).toEqual([]);
+    expect(warnings().map((w) => w.msg)).toContain(`removed container c1, whose ${stateFile} was corrupt`);
   });
 
   it('runs every poststop hook with the stopped state; a failure is a warning', async () => {
