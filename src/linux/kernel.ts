@@ -10,6 +10,8 @@ export { decodeWaitStatus, Puppet } from '../../ffi/puppet.js';
 export { openChannel } from '../../ffi/call-chain.js';
 export { pipe } from '../../ffi/pipe.js';
 export { setWindowSize } from '../../ffi/pty.js';
+/** The real-time signals, which Node cannot listen for, through the C helper. */
+export { relaySignals } from '../../ffi/signal-relay.js';
 export { SIGKILL } from '../../ffi/constants.js';
 export { errnoMessage, errnoName, isDenied, SyscallError } from '../../ffi/syscall-error.js';
 export { schedulingKernel, type SchedulingKernel } from '../../ffi/scheduling.js';

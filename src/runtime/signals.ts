@@ -2,8 +2,8 @@ import { constants } from 'node:os';
 
 // glibc reserves the first two real-time signals for its threads, so the
 // SIGRTMIN that users (and `kill -l`) know is 34, not the kernel's 32.
-const SIGRTMIN = 34;
-const SIGRTMAX = 64;
+export const SIGRTMIN = 34;
+export const SIGRTMAX = 64;
 
 export class UnknownSignalError extends Error {
   constructor(raw: string, why: string) {

@@ -4,12 +4,26 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORWARDED } from '../../src/runtime/process/foreground.js';
+import { SIGRTMAX, SIGRTMIN } from '../../src/runtime/signals.js';
 import { sandbox, shell, skipReason, tsrunBin, type Sandbox } from '../integration/support/harness.js';
 import { recordCounts } from './support/counts.js';
 import { cgroupDirs, leftovers } from './support/tsrun.js';
 
 const skip = skipReason();
 if (skip !== undefined) console.warn(`skipping the signal-forwarding tests: ${skip}`);
+
+// The signals sent: each one Node names, then the real-time ones (34-64), which
+// tsrun catches through its C helper (ffi/native/signal-relay.c). busybox's
+// trap takes names without "SIG", and numbers.
+const REALTIME = Array.from({ length: SIGRTMAX - SIGRTMIN + 1 }, (_, i) => SIGRTMIN + i);
+const SENT: ReadonlyArray<NodeJS.Signals | number> = [...FORWARDED, ...REALTIME];
+const trapName = (signal: NodeJS.Signals | number) => (typeof signal === 'number' ? String(signal) : signal.slice(3));
+
+/** A shell script that prints "got <signal>" for each one sent, ends with 3 on SIGTERM, and says "ready" once set up. */
+function trapEverySignal(): string {
+  const traps = SENT.filter((sig) => sig !== 'SIGTERM').map((sig) => `trap 'echo got ${sig}' ${trapName(sig)}`);
+  return `${traps.join('; ')}; trap 'echo got SIGTERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done`;
+}
 
 /** Polls until condition holds; false after ms. */
 async function until(condition: () => boolean, ms = 10_000): Promise<boolean> {
@@ -26,41 +40,64 @@ describe.skipIf(skip !== undefined)('a foreground run passes signals on (real na
   });
   afterAll(() => s.cleanup());
 
-  it(`each of the ${FORWARDED.length} forwarded signals reaches the container's process, which then exits with its own code`, async () => {
-    // The container's shell traps every forwarded signal and prints its name;
-    // SIGTERM, sent last, ends it with 3. Names without "SIG", as busybox's trap takes them.
-    const started = Date.now();
-    const others = FORWARDED.filter((sig) => sig !== 'SIGTERM');
-    const traps = others.map((sig) => `trap 'echo got ${sig}' ${sig.slice(3)}`).join('; ');
-    const bundle = s.bundle('fwd', (c) => shell(c, `${traps}; trap 'echo got SIGTERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done`));
-    const out = join(s.dir, 'fwd.out');
+  /**
+   * Sends each signal tsrun forwards to `command` (a foreground run or exec of
+   * a shell that traps them all and prints each by name; SIGTERM, sent last,
+   * ends it with 3) and returns the ones that did not arrive and the exit code.
+   */
+  async function sendEach(name: string, command: string[]): Promise<{ missing: string[]; code: number | null; output: string }> {
+    const out = join(s.dir, `${name}.out`);
     const fd = openSync(out, 'w+');
-    const run = spawn(tsrunBin, ['--root', s.root, 'run', '--bundle', bundle, 'fwd'], { stdio: ['ignore', fd, fd] });
+    const child = spawn(tsrunBin, ['--root', s.root, ...command], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const output = () => readFileSync(out, 'utf8');
     expect(await until(() => output().includes('ready'))).toBe(true);
     const missing: string[] = [];
-    for (const sig of others) {
-      run.kill(sig);
-      if (!(await until(() => output().includes(`got ${sig}\n`), 3000))) missing.push(sig);
+    for (const signal of SENT.filter((sig) => sig !== 'SIGTERM')) {
+      // (ChildProcess.kill refuses numbers Node has no name for.)
+      process.kill(child.pid as number, signal);
+      if (!(await until(() => output().includes(`got ${signal}\n`), 3000))) missing.push(String(signal));
     }
-    run.kill('SIGTERM');
-    const code = await exited;
+    child.kill('SIGTERM');
+    return { missing, code: await exited, output: output() };
+  }
+
+  it(`each of the ${SENT.length} forwarded signals (${REALTIME.length} of them real-time) reaches the container's process, which then exits with its own code`, async () => {
+    const started = Date.now();
+    const bundle = s.bundle('fwd', (c) => shell(c, trapEverySignal()));
+    const { missing, code, output } = await sendEach('fwd', ['run', '--bundle', bundle, 'fwd']);
     // run deletes the container once its process exits: nothing may stay.
     const left = leftovers({ root: s.root, sandbox: s.dir, cgroups: new Map(cgroupDirs('fwd', undefined).map((d) => [d, false])) });
     recordCounts({
-      test: 'signal forwarding',
-      cases: FORWARDED.length,
+      test: 'signal forwarding (run)',
+      cases: SENT.length,
       failures: missing.length + (code === 3 ? 0 : 1),
       leftovers: left.length,
-      note: `each signal tsrun forwards sent to a foreground run, the first right after the container printed "ready"; ${missing.length === 0 ? 'all' : `all but ${missing.join(', ')}`} trapped inside; exit ${code}, the process's own; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      note: `each signal tsrun forwards, the ${REALTIME.length} real-time ones included, sent to a foreground run, the first right after the container printed "ready"; ${missing.length === 0 ? 'all' : `all but ${missing.join(', ')}`} trapped inside; exit ${code}, the process's own; ${((Date.now() - started) / 1000).toFixed(1)} s`,
     });
     expect(code).toBe(3);
     expect(missing).toEqual([]);
-    expect(output()).toContain('got SIGTERM');
+    expect(output).toContain('got SIGTERM');
     expect(left).toEqual([]);
-  }, 120_000);
+  }, 180_000);
+
+  it(`each of the ${SENT.length} forwarded signals reaches a foreground exec's process, which then exits with its own code`, async () => {
+    const started = Date.now();
+    s.running('fwd-exec');
+    const { missing, code, output } = await sendEach('fwd-exec', ['exec', 'fwd-exec', 'sh', '-c', trapEverySignal()]);
+    recordCounts({
+      test: 'signal forwarding (exec)',
+      cases: SENT.length,
+      failures: missing.length + (code === 3 ? 0 : 1),
+      leftovers: 0,
+      note: `the same signals sent to a foreground exec; ${missing.length === 0 ? 'all' : `all but ${missing.join(', ')}`} trapped by the exec'd shell; exit ${code}, its own; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    });
+    expect(code).toBe(3);
+    expect(missing).toEqual([]);
+    expect(output).toContain('got SIGTERM');
+    expect(s.tsrun(['delete', '--force', 'fwd-exec']).status).toBe(0);
+  }, 180_000);
 
   it('a process that a forwarded signal kills makes run exit with 128+n', async () => {
     // Without a pid namespace the process is not an init, so SIGTERM's default action applies.

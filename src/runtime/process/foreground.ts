@@ -1,5 +1,7 @@
 import { constants } from 'node:os';
-import { decodeWaitStatus, type Puppet } from '../../linux/kernel.js';
+import { decodeWaitStatus, relaySignals, type Puppet } from '../../linux/kernel.js';
+import { logger } from '../log.js';
+import { SIGRTMAX, SIGRTMIN } from '../signals.js';
 
 /**
  * Signals a foreground `run` or `exec` does not pass on: those no process can
@@ -12,8 +14,8 @@ const NOT_FORWARDED = new Set(['SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGURG', 'SIGSE
 
 /**
  * Every other signal Node can name, as runc forwards every signal it gets.
- * Node has no names for the real-time signals (SIGRTMIN..SIGRTMAX), so those
- * keep their default action on tsrun (docs/process.md).
+ * Node has no names for the real-time signals (SIGRTMIN..SIGRTMAX): those
+ * come through the C helper (ffi/signal-relay.ts, docs/process.md).
  */
 export const FORWARDED: readonly NodeJS.Signals[] = (Object.keys(constants.signals) as NodeJS.Signals[]).filter((s) => !NOT_FORWARDED.has(s));
 
@@ -35,22 +37,27 @@ export interface SignalRelay {
 function holdSignals(hold: boolean): SignalRelay {
   if (!hold) return { forwardTo: () => {}, release: () => {} };
   let target: number | undefined;
-  const held: NodeJS.Signals[] = [];
-  const send = (pid: number, signal: NodeJS.Signals) => {
+  const held: Array<NodeJS.Signals | number> = [];
+  const send = (pid: number, signal: NodeJS.Signals | number) => {
     try {
       process.kill(pid, signal);
     } catch {
       // Already gone: the exit status arrives next.
     }
   };
-  const forward = (signal: NodeJS.Signals) => (target === undefined ? held.push(signal) : send(target, signal));
+  const forward = (signal: NodeJS.Signals | number) => (target === undefined ? held.push(signal) : send(target, signal));
   for (const signal of FORWARDED) process.on(signal, forward);
+  const realtime = relaySignals(SIGRTMIN, SIGRTMAX, forward);
+  if (realtime === undefined) {
+    logger.debug(`real-time signals are not passed on: the helper dist/native/signal-relay.so was not built (no C compiler at npm run build)`);
+  }
   return {
     forwardTo(pid) {
       target = pid;
       for (const signal of held.splice(0)) send(pid, signal);
     },
     release() {
+      realtime?.stop();
       for (const signal of FORWARDED) process.off(signal, forward);
     },
   };
