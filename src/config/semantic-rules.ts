@@ -162,6 +162,14 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         .map((field) => ({ location: `/${field}`, detail: `found ${Buffer.byteLength(spec[field] ?? '')} bytes` })),
   },
   {
+    // Found by the fuzzer (test/reliability): every string tsrun hands the kernel or execve(2) is a
+    // C string, which a NUL byte would cut short. Refused here, so the error names the field.
+    path: '*',
+    severity: 'error',
+    message: 'must not contain a NUL byte (\\u0000): the kernel takes it as a C string, which ends there',
+    check: (spec) => stringsWithNul(spec),
+  },
+  {
     path: '/hostname',
     severity: 'error',
     message: 'can only be set in a UTS namespace the container has: add { "type": "uts" } to linux.namespaces',
@@ -368,6 +376,35 @@ function sysctlNamespace(key: string): LinuxNamespaceType | undefined {
   if (name.startsWith('fs.mqueue.') || /^kernel\.(msg.*|sem|sem_next_id|shm.*)$/.test(name)) return 'ipc';
   if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
   return undefined;
+}
+
+/**
+ * Every string (value or key) holding a NUL byte, annotations apart: they are only
+ * recorded and handed to hooks as JSON, which carries a NUL as well as any character.
+ */
+/**
+ * Every string value and key outside the annotations that holds a NUL byte.
+ * Walks with an explicit stack: a config nested 100,000 levels deep is bad
+ * input to report, not a reason to overflow the call stack.
+ */
+function stringsWithNul(spec: unknown): Finding[] {
+  const findings: Finding[] = [];
+  const pending: Array<[unknown, string]> = [[spec, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, at] = next;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) findings.push(found(at, value));
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => pending.push([item, `${at}/${index}`]));
+    } else if (typeof value === 'object' && value !== null && at !== '/annotations') {
+      for (const [key, item] of Object.entries(value)) {
+        const place = at + pointer(key);
+        if (key.includes('\0')) findings.push(found(place, key));
+        else pending.push([item, place]);
+      }
+    }
+  }
+  return findings.reverse();
 }
 
 function isCgroupsPath(path: string): boolean {

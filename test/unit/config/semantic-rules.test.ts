@@ -94,6 +94,17 @@ const BROKEN: BrokenCase[] = [
     locations: ['/hostname'],
   },
   {
+    name: 'NUL bytes in strings and keys the kernel takes, but not in annotations',
+    spec: edited((s) => {
+      s.hostname = 'a\u0000b';
+      s.process.args = ['sh', '-c\u0000'];
+      s.linux.sysctl = { 'net.a\u0000b': '1' };
+      s.annotations = { 'k\u0000': 'v\u0000' };
+    }),
+    severity: 'error',
+    locations: ['/process/args/1', '/hostname', '/linux/sysctl/net.a\u0000b'],
+  },
+  {
     name: 'a uid the kernel reads as -1',
     spec: edited((s) => void (s.process.user!.uid = 4294967295)),
     severity: 'error',
