@@ -35,6 +35,16 @@ export interface SemanticRule {
 /** HOST_NAME_MAX, and __NEW_UTS_LEN for domain names too. */
 const HOST_NAME_MAX = 64;
 
+/**
+ * Filesystems the kernel ties to a namespace: mounting one needs CAP_SYS_ADMIN in the user
+ * namespace that owns that namespace, so a new user namespace must bring its own (the rootless
+ * fuzzer found both as a bare mount EPERM naming no namespace).
+ */
+const NAMESPACED_FILESYSTEMS: ReadonlyArray<{ type: string; namespace: LinuxNamespaceType }> = [
+  { type: 'proc', namespace: 'pid' },
+  { type: 'mqueue', namespace: 'ipc' },
+];
+
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     path: '/ociVersion',
@@ -202,6 +212,27 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     message:
       'is required with a new user namespace: map at least one id, e.g. [{ "containerID": 0, "hostID": 100000, "size": 65536 }]',
     check: (spec) => (createsNamespace(spec, 'user') ? idMappingLists(spec).filter(({ mappings }) => mappings.length === 0) : []),
+  },
+  ...NAMESPACED_FILESYSTEMS.map(({ type, namespace }): SemanticRule => ({
+    path: '/mounts/*/type',
+    severity: 'error',
+    message: `is a ${type} mount in a new user namespace without a ${namespace} namespace: the kernel lets only the user namespace that owns the ${namespace} namespace mount ${type} (EPERM, for runc too); add { "type": "${namespace}" } to linux.namespaces`,
+    check: (spec) =>
+      createsNamespace(spec, 'user') && !hasNamespace(spec, namespace)
+        ? entries(spec.mounts, '/mounts')
+            .filter(([mount]) => mount.type === type)
+            .map(([mount, at]) => found(at + '/type', mount.type))
+        : [],
+  })),
+  {
+    path: '/linux/uidMappings, /linux/gidMappings',
+    severity: 'error',
+    message:
+      'maps no container id 0: tsrun becomes root of the new user namespace to set the container up (runc refuses such a config too); add a mapping with "containerID": 0',
+    check: (spec) =>
+      createsNamespace(spec, 'user')
+        ? idMappingLists(spec).filter(({ mappings }) => mappings.length > 0 && !mappings.some((m) => m.containerID === 0 && m.size > 0))
+        : [],
   },
   {
     path: '/linux/uidMappings, /linux/gidMappings',
@@ -379,13 +410,9 @@ function sysctlNamespace(key: string): LinuxNamespaceType | undefined {
 }
 
 /**
- * Every string (value or key) holding a NUL byte, annotations apart: they are only
- * recorded and handed to hooks as JSON, which carries a NUL as well as any character.
- */
-/**
- * Every string value and key outside the annotations that holds a NUL byte.
- * Walks with an explicit stack: a config nested 100,000 levels deep is bad
- * input to report, not a reason to overflow the call stack.
+ * Every string value and key that holds a NUL byte, annotations apart: they are
+ * only recorded and handed to hooks as JSON, which carries a NUL as well as any
+ * character. Walks with an explicit stack (see nesting-limit.ts).
  */
 function stringsWithNul(spec: unknown): Finding[] {
   const findings: Finding[] = [];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, formatProblem } from './config-error.js';
 import { validate as matchesSchema } from './generated/config-validator.js';
 import { findJsonSyntaxError } from './json-syntax.js';
+import { MAX_NESTING, tooDeep } from './nesting-limit.js';
 import { describeSchemaErrors } from './schema-errors.js';
 import { checkSemanticRules } from './semantic-rules.js';
 import type { Spec } from './types.js';
@@ -61,6 +62,10 @@ function printWarning(line: string): void {
 
 /** Checks a parsed config.json; returns it typed, or throws a ConfigError listing every problem. */
 export function validateSpec(value: unknown, options: ValidateOptions = {}): Spec {
+  const deep = tooDeep(value);
+  if (deep !== undefined) {
+    throw new ConfigError(CONFIG_FILE, [{ location: deep, message: `is nested more than ${MAX_NESTING} levels deep, the limit tsrun takes (real configs nest fewer than 10)` }]);
+  }
   if (!matchesSchema(value)) {
     throw new ConfigError(CONFIG_FILE, describeSchemaErrors(matchesSchema.errors ?? []));
   }

@@ -196,6 +196,39 @@ const BROKEN: BrokenCase[] = [
     locations: ['/linux/gidMappings'],
   },
   {
+    name: 'new user namespace whose gid mappings miss container gid 0 (rootless fuzzer, seed 0x0e case 264: setresgid 0 failed naming no field)',
+    spec: edited((s) => {
+      s.linux.namespaces!.push({ type: 'user' });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux.gidMappings = [{ containerID: 1, hostID: 1000, size: 1 }, { containerID: 0, hostID: 2000, size: 0 }];
+    }),
+    severity: 'error',
+    locations: ['/linux/gidMappings'],
+  },
+  {
+    name: 'proc mounted in a new user namespace without a pid namespace (rootless fuzzer, seed 0xaba41742 case 17: mount EPERM named no namespace)',
+    spec: edited((s) => {
+      s.linux.namespaces = [...s.linux.namespaces!.filter((n) => n.type !== 'pid'), { type: 'user' }];
+      s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.mounts = [{ destination: '/tmp', type: 'tmpfs' }, { destination: '/proc', type: 'proc', source: 'proc' }];
+    }),
+    severity: 'error',
+    locations: ['/mounts/1/type'],
+  },
+  {
+    name: 'mqueue mounted in a new user namespace without an ipc namespace (rootless fuzzer, seed 0xc93e2a9c case 263: mount EPERM named no namespace)',
+    spec: edited((s) => {
+      s.linux.namespaces = [...s.linux.namespaces!.filter((n) => n.type !== 'ipc'), { type: 'user' }];
+      s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.mounts = [{ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' }];
+      delete s.linux.sysctl; // kernel.shmmax needs the ipc namespace too
+    }),
+    severity: 'error',
+    locations: ['/mounts/0/type'],
+  },
+  {
     name: 'mappings without a user namespace',
     spec: edited((s) => void (s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }])),
     severity: 'error',

@@ -7,6 +7,7 @@ import { ConfigError } from '../../../src/config/config-error.js';
 import { defaultSpec } from '../../../src/config/default-spec.js';
 import { findJsonSyntaxError } from '../../../src/config/json-syntax.js';
 import type { Spec } from '../../../src/config/types.js';
+import { MAX_NESTING } from '../../../src/config/nesting-limit.js';
 import { loadSpec, MAX_CONFIG_BYTES, validateSpec } from '../../../src/config/validate.js';
 
 function configError(action: () => unknown): ConfigError {
@@ -73,6 +74,27 @@ describe('validateSpec', () => {
     const warnings: string[] = [];
     expect(validateSpec(spec, { onWarning: (line) => warnings.push(line) })).toBe(spec);
     expect(warnings).toEqual(['config.json: /process/consoleSize: is ignored because process.terminal is not true']);
+  });
+
+  it(`refuses nesting deeper than ${MAX_NESTING} levels, at the first value too deep, before JSON.stringify could overflow the stack (fuzzer seeds 0x1b905369 case 4535, 0x0e case 5880)`, () => {
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = { a: value };
+      return value;
+    };
+    // process.user is at depth 2: MAX_NESTING - 2 more levels is the deepest allowed.
+    const deepest = { ...valid(), process: { ...valid().process, user: nested(MAX_NESTING - 2) } };
+    expect(() => validateSpec(deepest)).not.toThrow(/nested/);
+    for (const levels of [MAX_NESTING - 1, 100_000]) {
+      const error = configError(() => validateSpec({ ...valid(), linux: { ...valid().linux, resources: nested(levels) } }));
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]?.location).toBe(`/linux/resources${'/a'.repeat(MAX_NESTING - 2)}`);
+      expect(error.message).toContain(`is nested more than ${MAX_NESTING} levels deep`);
+    }
+    // Arrays count as objects do.
+    let list: unknown = [];
+    for (let i = 0; i < 1_000; i++) list = [list];
+    expect(configError(() => validateSpec({ ...valid(), x: list })).problems[0]?.location).toBe(`/x${'/0'.repeat(MAX_NESTING - 1)}`);
   });
 
   it('refuses what is not an object at all', () => {
