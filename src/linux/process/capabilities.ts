@@ -15,3 +15,8 @@ export function capabilityMask(names: readonly string[] | undefined, field: stri
   }
   return mask;
 }
+
+/** The names of the capabilities in a mask, lowest number first. */
+export function capabilityNames(mask: bigint): string[] {
+  return (CAPABILITIES as readonly string[]).filter((_, n) => (mask & (1n << BigInt(n))) !== 0n);
+}

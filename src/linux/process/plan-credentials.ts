@@ -1,7 +1,7 @@
 import { LINUX_CAPABILITY_VERSION_3, PR } from '../../../ffi/constants.js';
 import type { Process } from '../../config/types.js';
 import type { ChainWriter } from '../chain-writer.js';
-import { capabilityMask } from './capabilities.js';
+import { capabilityMask, capabilityNames } from './capabilities.js';
 
 /** What /proc/<pid>/status must show once the credential steps have run. */
 export interface ExpectedCredentials {
@@ -46,6 +46,14 @@ export function planCredentials(proc: Process, lastCap: number, setgroupsAllowed
       capabilityMask(caps.inheritable, 'process.capabilities.inheritable', lastCap),
     noNewPrivileges: proc.noNewPrivileges === true,
   };
+  // capset refuses an effective set that is not a subset of the permitted one
+  // with a bare EPERM; said here, before clone, it names the capabilities.
+  const notPermitted = expected.effective & ~expected.permitted;
+  if (notPermitted !== 0n) {
+    throw new Error(
+      `process.capabilities.effective: ${capabilityNames(notPermitted).join(', ')} not in process.capabilities.permitted, and the kernel makes no capability effective that is not permitted; add them to permitted or remove them from effective`,
+    );
+  }
 
   w.check('prctl(PR_SET_KEEPCAPS, 1)', 'prctl', [PR.SET_KEEPCAPS, 1, 0, 0, 0]);
   for (let cap = 0; cap <= lastCap; cap += 1) {

@@ -53,6 +53,15 @@ describe('planCredentials', () => {
     expect(drops(old.lines)).toEqual(Array.from({ length: 39 }, (_, i) => i).filter((cap) => !kept.has(cap)));
   });
 
+  it('refuses an effective capability that is not permitted, naming it, as capset would with a bare EPERM (fuzzer seed 0x0b3a5dca, case 905: a mangled "permitted" key)', () => {
+    expect(() => plan({ capabilities: { effective: ['CAP_KILL', 'CAP_CHOWN', 'CAP_BPF'], permitted: ['CAP_KILL'] } })).toThrow(
+      'process.capabilities.effective: CAP_CHOWN, CAP_BPF not in process.capabilities.permitted',
+    );
+    // A capability this kernel does not know is skipped in both sets, so it is no conflict.
+    expect(() => plan({ capabilities: { effective: ['CAP_KILL', 'CAP_BPF'], permitted: ['CAP_KILL'] } }, { lastCap: 38 })).not.toThrow();
+    expect(() => plan({ capabilities: { effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_CHOWN'] } })).not.toThrow();
+  });
+
   it('drops the whole bounding set when none is given, and nothing when all are', () => {
     expect(drops(plan({}).lines)).toHaveLength(41);
     expect(drops(plan({ capabilities: { bounding: [...CAPABILITIES] } }).lines)).toEqual([]);
