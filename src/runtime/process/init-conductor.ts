@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Process, Spec, State } from '../../config/types.js';
 import { planCgroup, type CgroupPlacement, type ContainerCgroup, type PlannedCgroup } from '../../linux/cgroups/manager.js';
 import { inNamespacesOf, withPidNamespaceOf } from '../../linux/enter-namespaces.js';
-import { writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
+import { assertMappableByCaller, writeIdMaps, writeTimeOffsets } from '../../linux/id-maps.js';
 import { planInit } from '../../linux/init-plan.js';
 import { hostKernel, openChannel, Puppet, SIGKILL } from '../../linux/kernel.js';
 import { inInitialUserNamespace } from '../../linux/caller.js';
@@ -105,6 +105,7 @@ export async function launch(o: CreateOptions, ctx: LaunchContext): Promise<Laun
   for (const note of cgroups.ignored) logger.warn(note);
   const namespaces = planNamespaces(spec);
   refuseHostMountNamespace(namespaces.joins);
+  if (namespaces.newUser && !privileged) assertMappableByCaller(spec, process.geteuid?.() ?? 0, process.getegid?.() ?? 0);
   const rootfs = rootfsPath(o.bundle, spec.root?.path);
   // Found by the fuzzer (root.path "//"): pivot_root cannot move the host's own root (EBUSY, naming no field).
   if (rootfs === '/' && namespaces.has('mount')) {

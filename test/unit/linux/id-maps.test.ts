@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SyscallError } from '../../../ffi/syscall-error.js';
-import { writeIdMaps, writeTimeOffsets } from '../../../src/linux/id-maps.js';
+import { assertMappableByCaller, writeIdMaps, writeTimeOffsets } from '../../../src/linux/id-maps.js';
 import { RecordingKernel } from '../fakes/recording-kernel.js';
 import { baseSpec } from './fixtures.js';
 
@@ -13,6 +13,24 @@ const spec = baseSpec({
     ],
     gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
   },
+});
+
+describe('assertMappableByCaller', () => {
+  const own = (uid: number, gid: number, size = 1) =>
+    baseSpec({ linux: { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: uid, size }], gidMappings: [{ containerID: 0, hostID: gid, size: 1 }] } });
+
+  it("takes the one map the kernel allows an unprivileged caller: its own uid and gid, size 1", () => {
+    expect(() => assertMappableByCaller(own(65534, 65534), 65534, 65534)).not.toThrow();
+  });
+
+  it('names the field and the map to use for any other (rootless fuzzer, seed 0x0e case 674: a bare EPERM from the write)', () => {
+    expect(() => assertMappableByCaller(own(0, 65534), 65534, 65534)).toThrow(
+      'linux.uidMappings: an unprivileged caller may map only its own uid, once and with size 1 ([{ "containerID": 0, "hostID": 65534, "size": 1 }])',
+    );
+    expect(() => assertMappableByCaller(own(65534, 65534, 2), 65534, 65534)).toThrow(/^linux\.uidMappings: /);
+    expect(() => assertMappableByCaller(own(65534, 100), 65534, 65534)).toThrow(/^linux\.gidMappings: .*"hostID": 65534/);
+    expect(() => assertMappableByCaller(spec, 65534, 65534)).toThrow(/^linux\.uidMappings: /);
+  });
 });
 
 describe('writeIdMaps', () => {
